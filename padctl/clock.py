@@ -1,0 +1,89 @@
+"""The one source of time: real, or scaled by a rate for training, demos and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Time as every domain module sees it: seconds on one monotonic scale."""
+
+    @property
+    def rate(self) -> float:
+        """How many clock seconds pass per wall-clock second."""
+        ...
+
+    def now(self) -> float:
+        """Current clock time, seconds (monotonic; arbitrary origin)."""
+        ...
+
+    def wall_now(self) -> float:
+        """Current UTC time, seconds since the Unix epoch, as this clock shows it."""
+        ...
+
+    async def sleep(self, duration_s: float) -> None:
+        """Wait for `duration_s` clock seconds."""
+        ...
+
+    async def sleep_until(self, deadline_s: float) -> None:
+        """Wait until `now()` reaches `deadline_s`."""
+        ...
+
+
+class ScaledClock:
+    """A clock that runs `rate` times faster than wall time; rate 1 is real time.
+
+    The rate can be changed (or the clock paused with rate 0) without a jump in `now()`.
+    """
+
+    def __init__(self, rate: float = 1.0) -> None:
+        if rate < 0:
+            raise ValueError(f"clock rate must be >= 0, got {rate}")
+        self._rate = float(rate)
+        self._anchor_wall_s = time.monotonic()
+        self._anchor_clock_s = self._anchor_wall_s
+        self._epoch_offset_s = time.time() - self._anchor_wall_s
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def set_rate(self, rate: float) -> None:
+        """Change the rate from now on; 0 pauses the clock."""
+        if rate < 0:
+            raise ValueError(f"clock rate must be >= 0, got {rate}")
+        current = self.now()
+        self._anchor_wall_s = time.monotonic()
+        self._anchor_clock_s = current
+        self._rate = float(rate)
+
+    def now(self) -> float:
+        return self._anchor_clock_s + (time.monotonic() - self._anchor_wall_s) * self._rate
+
+    def wall_now(self) -> float:
+        return self._epoch_offset_s + self.now()
+
+    async def sleep(self, duration_s: float) -> None:
+        await self.sleep_until(self.now() + duration_s)
+
+    async def sleep_until(self, deadline_s: float) -> None:
+        # Re-check after each wait so a rate change (or pause) is honoured.
+        while True:
+            remaining_s = deadline_s - self.now()
+            if remaining_s <= 0:
+                return
+            if self._rate == 0:
+                await asyncio.sleep(_PAUSED_POLL_WALL_S)
+                continue
+            await asyncio.sleep(min(remaining_s / self._rate, _MAX_WAIT_WALL_S))
+
+
+_PAUSED_POLL_WALL_S = 0.05
+_MAX_WAIT_WALL_S = 0.25
+
+
+def real_clock() -> ScaledClock:
+    """A clock at rate 1: real time."""
+    return ScaledClock(1.0)

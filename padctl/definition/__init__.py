@@ -1,0 +1,39 @@
+"""Pad definitions: PLCs, tags, limits and the writable allow-list."""
+
+from padctl.definition._loader import (
+    DefinitionError,
+    load_pad_definition,
+    reference_pad_path,
+    validate_pad_document,
+)
+from padctl.definition._model import (
+    Heartbeat,
+    ModbusAddress,
+    ModbusPlc,
+    ModbusTable,
+    OpcUaPlc,
+    OpcUaSecurity,
+    PadDefinition,
+    Protocol,
+    Tag,
+    TagType,
+    WordOrder,
+)
+
+__all__ = [
+    "DefinitionError",
+    "Heartbeat",
+    "ModbusAddress",
+    "ModbusPlc",
+    "ModbusTable",
+    "OpcUaPlc",
+    "OpcUaSecurity",
+    "PadDefinition",
+    "Protocol",
+    "Tag",
+    "TagType",
+    "WordOrder",
+    "load_pad_definition",
+    "reference_pad_path",
+    "validate_pad_document",
+]

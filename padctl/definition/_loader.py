@@ -1,0 +1,245 @@
+"""Load and validate a pad definition; each problem is reported as file:line: field: problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from padctl.definition._model import (
+    ModbusAddress,
+    ModbusPlc,
+    ModbusTable,
+    OpcUaPlc,
+    PadDefinition,
+    TagType,
+)
+from padctl.definition._yaml_lines import Location, YamlWithLines, load_yaml_with_lines
+
+
+class DefinitionError(Exception):
+    """A definition file is invalid; `problems` lists each as 'file:line: field: problem'."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        summary = f"{path}: {len(problems)} problem(s) in definition file"
+        super().__init__(summary + "\n" + "\n".join(problems))
+
+
+def reference_pad_path() -> Path:
+    """The reference pad definition shipped inside the package."""
+    return Path(str(resources.files("padctl.definition") / "reference_pad.yaml"))
+
+
+def load_pad_definition(path: Path | str | None = None) -> PadDefinition:
+    """Load and fully validate a pad definition; raise DefinitionError listing every problem."""
+    file_path = Path(path) if path is not None else reference_pad_path()
+    try:
+        document = load_yaml_with_lines(file_path)
+    except OSError as error:
+        raise DefinitionError(file_path, [f"{file_path}:1: file: {error.strerror}"]) from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error)
+        raise DefinitionError(file_path, [f"{file_path}:{line}: yaml: {problem}"]) from error
+    return validate_pad_document(document, file_path)
+
+
+def validate_pad_document(document: YamlWithLines, file_path: Path) -> PadDefinition:
+    """Validate parsed YAML as a pad definition (structure, then cross-references)."""
+    problems: list[tuple[Location, str]] = []
+    if not isinstance(document.data, dict):
+        raise DefinitionError(file_path, [f"{file_path}:1: document: must be a mapping"])
+    try:
+        definition = PadDefinition.model_validate(document.data)
+    except ValidationError as error:
+        for item in error.errors():
+            problems.append((_clean_location(item["loc"]), item["msg"]))
+        raise DefinitionError(file_path, _format(problems, document, file_path)) from None
+    problems.extend(_cross_check(definition))
+    if problems:
+        raise DefinitionError(file_path, _format(problems, document, file_path))
+    return definition
+
+
+def _clean_location(location: tuple[Any, ...]) -> Location:
+    # pydantic puts the discriminator's tag ("modbus"/"opcua") into the path of union members.
+    return tuple(part for part in location if part not in ("modbus", "opcua"))
+
+
+def _format(
+    problems: list[tuple[Location, str]], document: YamlWithLines, file_path: Path
+) -> list[str]:
+    formatted = []
+    for location, message in sorted(problems, key=lambda p: document.line_of(p[0])):
+        field = _field_name(location, document.data)
+        formatted.append(f"{file_path}:{document.line_of(location)}: {field}: {message}")
+    return formatted
+
+
+def _field_name(location: Location, data: Any) -> str:
+    """A readable field path, naming list items by their name or id when they have one."""
+    parts: list[str] = []
+    node = data
+    for part in location:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            node = node[part]
+            label = node.get("name") or node.get("id") if isinstance(node, dict) else None
+            parts[-1:] = [f"{parts[-1]}[{label or part}]"] if parts else [f"[{part}]"]
+            continue
+        parts.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts) or "document"
+
+
+_INTEGER_TYPES = {TagType.UINT16, TagType.INT16, TagType.INT32, TagType.UINT32}
+
+
+def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
+    seen_plcs: dict[str, int] = {}
+    for index, plc in enumerate(definition.plcs):
+        if plc.id in seen_plcs:
+            yield (
+                ("plcs", index, "id"),
+                f"duplicate PLC id {plc.id!r} (first at plcs[{seen_plcs[plc.id]}])",
+            )
+        seen_plcs.setdefault(plc.id, index)
+    plcs = {plc.id: plc for plc in definition.plcs}
+    seen_tags: dict[str, int] = {}
+    occupied: dict[tuple[str, ModbusTable, int], str] = {}
+    opcua_nodes: dict[tuple[str, str], str] = {}
+    for index, tag in enumerate(definition.tags):
+        at: Location = ("tags", index)
+        if tag.name in seen_tags:
+            yield (*at, "name"), f"duplicate tag name {tag.name!r}"
+        seen_tags.setdefault(tag.name, index)
+        plc = plcs.get(tag.plc)
+        if plc is None:
+            yield (*at, "plc"), f"unknown PLC {tag.plc!r} (known: {', '.join(sorted(plcs))})"
+            continue
+        if tag.type is not TagType.BOOL and tag.range is None:
+            yield (*at, "range"), f"a {tag.type.value} tag needs an engineering range [low, high]"
+        if tag.type is TagType.BOOL and tag.range is not None:
+            yield (*at, "range"), "a bool tag takes no range"
+        if (tag.scale != 1.0 or tag.offset != 0.0) and tag.type not in _INTEGER_TYPES:
+            yield (*at, "scale"), f"scale/offset apply to integer types only, not {tag.type.value}"
+        if tag.scale == 0:
+            yield (*at, "scale"), "scale must not be 0"
+        if tag.writable:
+            if tag.safe is None:
+                yield (*at, "safe"), "a writable tag needs a safe value (driven on watchdog trip)"
+            elif tag.type is TagType.BOOL and not isinstance(tag.safe, bool):
+                yield (*at, "safe"), f"safe value {tag.safe!r} of a bool tag must be true or false"
+            elif tag.type is not TagType.BOOL and not tag.in_range(float(tag.safe)):
+                yield (
+                    (*at, "safe"),
+                    f"safe value {tag.safe} is outside range {list(tag.range or ())}",
+                )
+        elif tag.safe is not None:
+            yield (*at, "safe"), "only a writable tag takes a safe value"
+        if isinstance(plc, ModbusPlc):
+            yield from _check_modbus_address(
+                at, tag.name, tag.type, tag.writable, tag.address, plc.id, occupied
+            )
+        else:
+            if not tag.address.strip():
+                yield (*at, "address"), "an OPC UA tag needs a node identifier"
+            elif (plc.id, tag.address) in opcua_nodes:
+                yield (
+                    (*at, "address"),
+                    (f"node {tag.address!r} already used by {opcua_nodes[(plc.id, tag.address)]}"),
+                )
+            opcua_nodes.setdefault((plc.id, tag.address), tag.name)
+            if tag.word_order is not None:
+                yield (*at, "word_order"), "word_order applies to Modbus tags only"
+    for index, plc in enumerate(definition.plcs):
+        yield from _check_heartbeat(index, plc, definition)
+
+
+def _check_modbus_address(
+    at: Location,
+    name: str,
+    tag_type: TagType,
+    writable: bool,
+    address_text: str,
+    plc_id: str,
+    occupied: dict[tuple[str, ModbusTable, int], str],
+) -> Iterator[tuple[Location, str]]:
+    try:
+        address = ModbusAddress.parse(address_text)
+    except ValueError as error:
+        yield (*at, "address"), str(error)
+        return
+    if address.table.is_bit_table and tag_type is not TagType.BOOL:
+        yield (
+            (*at, "type"),
+            f"{address.table.value} holds bits: type must be bool, not {tag_type.value}",
+        )
+        return
+    if not address.table.is_bit_table and tag_type is TagType.BOOL:
+        yield (*at, "type"), f"a bool tag belongs in co or di, not {address.table.value}"
+        return
+    if writable and not address.table.is_writable:
+        yield (*at, "writable"), f"table {address.table.value} is read-only on a Modbus PLC"
+    count = 1 if address.table.is_bit_table else tag_type.register_count
+    if address.offset + count > 65536:
+        yield (*at, "address"), f"{address} plus {count} register(s) runs past 65535"
+        return
+    for offset in range(address.offset, address.offset + count):
+        key = (plc_id, address.table, offset)
+        if key in occupied:
+            yield (
+                (*at, "address"),
+                (f"{address.table.value}:{offset} overlaps tag {occupied[key]} on PLC {plc_id}"),
+            )
+            return
+    for offset in range(address.offset, address.offset + count):
+        occupied[(plc_id, address.table, offset)] = name
+
+
+def _check_heartbeat(
+    index: int, plc: ModbusPlc | OpcUaPlc, definition: PadDefinition
+) -> Iterator[tuple[Location, str]]:
+    if plc.heartbeat is None:
+        return
+    at: Location = ("plcs", index, "heartbeat")
+    names = {tag.name: tag for tag in definition.tags}
+    for field, must_write in (("padctl_counter_tag", True), ("plc_counter_tag", False)):
+        name = getattr(plc.heartbeat, field)
+        tag = names.get(name)
+        if tag is None:
+            yield (*at, field), f"unknown tag {name!r}"
+            continue
+        if tag.plc != plc.id:
+            yield (*at, field), f"tag {name} belongs to PLC {tag.plc}, not {plc.id}"
+        if tag.type not in _INTEGER_TYPES:
+            yield (
+                (*at, field),
+                f"a heartbeat counter must be an integer tag, {name} is {tag.type.value}",
+            )
+        if must_write and not tag.writable:
+            yield (*at, field), f"padctl must be allowed to write {name} (writable: true)"
+    if plc.heartbeat.watchdog_s <= plc.heartbeat.period_s:
+        yield (
+            (*at, "watchdog_s"),
+            (
+                f"watchdog {plc.heartbeat.watchdog_s} s must exceed "
+                f"the period {plc.heartbeat.period_s} s"
+            ),
+        )
+
+
+__all__ = [
+    "DefinitionError",
+    "ModbusPlc",
+    "OpcUaPlc",
+    "load_pad_definition",
+    "reference_pad_path",
+    "validate_pad_document",
+]

@@ -1,0 +1,207 @@
+"""The pad definition: PLCs, tags, limits and the writable allow-list, as validated data."""
+
+from __future__ import annotations
+
+import enum
+import re
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Protocol(enum.StrEnum):
+    MODBUS = "modbus"
+    OPCUA = "opcua"
+
+
+class TagType(enum.StrEnum):
+    BOOL = "bool"
+    UINT16 = "uint16"
+    INT16 = "int16"
+    INT32 = "int32"
+    UINT32 = "uint32"
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+
+    @property
+    def register_count(self) -> int:
+        """How many 16-bit Modbus registers one value of this type takes."""
+        return _REGISTER_COUNTS[self]
+
+
+_REGISTER_COUNTS = {
+    TagType.BOOL: 1,
+    TagType.UINT16: 1,
+    TagType.INT16: 1,
+    TagType.INT32: 2,
+    TagType.UINT32: 2,
+    TagType.FLOAT32: 2,
+    TagType.FLOAT64: 4,
+}
+
+
+class ModbusTable(enum.StrEnum):
+    """The four Modbus data tables, by their usual short names."""
+
+    COIL = "co"
+    DISCRETE_INPUT = "di"
+    HOLDING_REGISTER = "hr"
+    INPUT_REGISTER = "ir"
+
+    @property
+    def is_bit_table(self) -> bool:
+        return self in (ModbusTable.COIL, ModbusTable.DISCRETE_INPUT)
+
+    @property
+    def is_writable(self) -> bool:
+        return self in (ModbusTable.COIL, ModbusTable.HOLDING_REGISTER)
+
+
+class WordOrder(enum.StrEnum):
+    """Order of 16-bit words in a multi-register value; bytes in a word are always big-endian."""
+
+    BIG = "big"  # most significant word first (Modbus convention)
+    LITTLE = "little"  # least significant word first ("word swapped")
+
+
+_MODBUS_ADDRESS = re.compile(r"^(co|di|hr|ir):(\d{1,5})$")
+
+
+class ModbusAddress(_Strict):
+    table: ModbusTable
+    offset: int = Field(ge=0, le=65535)
+
+    @classmethod
+    def parse(cls, text: str) -> ModbusAddress:
+        match = _MODBUS_ADDRESS.match(text.strip())
+        if match is None:
+            raise ValueError(
+                f"Modbus address {text!r} is not of the form TABLE:OFFSET "
+                "with TABLE one of co, di, hr, ir (e.g. 'hr:100')"
+            )
+        return cls(table=ModbusTable(match.group(1)), offset=int(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.table.value}:{self.offset}"
+
+
+class Heartbeat(_Strict):
+    """The rolling counters padctl and the PLC write for each other, and the PLC's watchdog."""
+
+    padctl_counter_tag: str
+    plc_counter_tag: str
+    period_s: float = Field(default=0.5, gt=0)
+    watchdog_s: float = Field(default=3.0, gt=0)
+
+
+class OpcUaSecurity(_Strict):
+    policy: Literal["None", "Basic256Sha256"] = "None"
+    mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
+    certificate: str | None = None  # client certificate (DER or PEM), relative to the definition
+    private_key: str | None = None
+    server_certificate: str | None = None
+    trust_store: str | None = None  # directory of trusted server certificates
+    username: str | None = None
+    password_env: str | None = None  # name of the environment variable holding the password
+
+
+class PlcBase(_Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9-]*$")
+    area: str
+    description: str = ""
+    poll_period_s: float = Field(default=0.05, gt=0)
+    stale_after_s: float = Field(default=1.0, gt=0)
+    timeout_s: float = Field(default=1.0, gt=0)
+    reconnect_min_s: float = Field(default=0.1, gt=0)
+    reconnect_max_s: float = Field(default=5.0, gt=0)
+    heartbeat: Heartbeat | None = None
+
+
+class ModbusPlc(PlcBase):
+    protocol: Literal[Protocol.MODBUS]
+    host: str
+    port: int = Field(ge=0, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=255)
+    word_order: WordOrder = WordOrder.BIG
+
+
+class OpcUaPlc(PlcBase):
+    protocol: Literal[Protocol.OPCUA]
+    endpoint: str = Field(pattern=r"^opc\.tcp://")
+    namespace: str
+    publishing_interval_ms: float = Field(default=50, gt=0)
+    security: OpcUaSecurity = OpcUaSecurity()
+
+
+Plc = Annotated[ModbusPlc | OpcUaPlc, Field(discriminator="protocol")]
+
+
+class Tag(_Strict):
+    """A named plant point: P&ID name, type, unit, scaling, range and address."""
+
+    name: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
+    plc: str
+    type: TagType
+    unit: str
+    address: str
+    range: tuple[float, float] | None = None  # engineering range; None for bool
+    scale: float = 1.0  # engineering = raw * scale + offset (integer types only)
+    offset: float = 0.0
+    word_order: WordOrder | None = None  # overrides the PLC's
+    writable: bool = False
+    safe: float | bool | None = None  # value the PLC drives when padctl's heartbeat stops
+    description: str = ""
+
+    @field_validator("range")
+    @classmethod
+    def _range_ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError(f"range low {value[0]} must be below range high {value[1]}")
+        return value
+
+    def in_range(self, value: float) -> bool:
+        """Whether an engineering value lies in this tag's range (bools always do)."""
+        if self.range is None:
+            return True
+        return self.range[0] <= value <= self.range[1]
+
+
+class PadDefinition(_Strict):
+    pad: str
+    description: str = ""
+    plcs: list[Plc] = Field(min_length=1)
+    tags: list[Tag] = Field(min_length=1)
+
+    @cached_property
+    def _tags_by_name(self) -> dict[str, Tag]:
+        return {tag.name: tag for tag in self.tags}
+
+    @cached_property
+    def _plcs_by_id(self) -> dict[str, ModbusPlc | OpcUaPlc]:
+        return {plc.id: plc for plc in self.plcs}
+
+    def tag(self, name: str) -> Tag:
+        """The tag called `name`; KeyError naming it if the pad has none."""
+        try:
+            return self._tags_by_name[name]
+        except KeyError:
+            raise KeyError(f"no tag {name!r} in pad definition {self.pad!r}") from None
+
+    def has_tag(self, name: str) -> bool:
+        return name in self._tags_by_name
+
+    def plc(self, plc_id: str) -> ModbusPlc | OpcUaPlc:
+        """The PLC with id `plc_id`; KeyError naming it if the pad has none."""
+        try:
+            return self._plcs_by_id[plc_id]
+        except KeyError:
+            raise KeyError(f"no PLC {plc_id!r} in pad definition {self.pad!r}") from None
+
+    def tags_of(self, plc_id: str) -> list[Tag]:
+        """The tags of one PLC, in file order."""
+        return [tag for tag in self.tags if tag.plc == plc_id]

@@ -1,0 +1,199 @@
+"""The tag table: the latest sample of every tag, with quality judged at read time."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from padctl.clock import Clock
+from padctl.definition import PadDefinition, Tag
+from padctl.plant._sample import Quality, Sample, TagValue
+
+ChangeListener = Callable[[Sequence[str]], None]
+
+
+class _Group:
+    """Tags that arrive together (one Modbus block, or one OPC UA item) share timestamps."""
+
+    __slots__ = ("quality", "reason", "slots", "stale_after_s", "t_received_s", "t_source_s")
+
+    def __init__(self, slots: list[int], stale_after_s: float) -> None:
+        self.slots = slots
+        self.stale_after_s = stale_after_s
+        self.t_source_s = -math.inf
+        self.t_received_s = -math.inf
+        self.quality = Quality.BAD
+        self.reason = "no data received yet"
+
+
+class TagTable:
+    """Latest value of each tag of a pad definition.
+
+    Quality is decided when a sample is read, never cached: STALE when the last good update
+    is older than the PLC's `stale_after_s` (by the injected clock), BAD when the value is
+    NaN or outside the tag's engineering range, or when the source said so.
+    """
+
+    def __init__(self, definition: PadDefinition, clock: Clock) -> None:
+        self._definition = definition
+        self._clock = clock
+        self._tags: list[Tag] = list(definition.tags)
+        self._slot_by_name = {tag.name: slot for slot, tag in enumerate(self._tags)}
+        self._values: list[TagValue | None] = [None] * len(self._tags)
+        self._group_of_slot: list[_Group] = []
+        for tag in self._tags:
+            stale_after_s = definition.plc(tag.plc).stale_after_s
+            self._group_of_slot.append(_Group([len(self._group_of_slot)], stale_after_s))
+        self._listeners: list[ChangeListener] = []
+        self._updated = asyncio.Event()
+
+    @property
+    def definition(self) -> PadDefinition:
+        return self._definition
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def slot_of(self, name: str) -> int:
+        try:
+            return self._slot_by_name[name]
+        except KeyError:
+            raise KeyError(f"no tag {name!r} in the tag table") from None
+
+    def group(self, names: Iterable[str]) -> int:
+        """Make `names` one group that is updated together; returns the group handle."""
+        slots = [self.slot_of(name) for name in names]
+        stale_after_s = min(self._group_of_slot[slot].stale_after_s for slot in slots)
+        shared = _Group(slots, stale_after_s)
+        for slot in slots:
+            self._group_of_slot[slot] = shared
+        return slots[0]
+
+    def update_group(
+        self,
+        group: int,
+        values: Sequence[TagValue],
+        *,
+        t_source_s: float,
+        t_received_s: float,
+        quality: Quality = Quality.GOOD,
+        reason: str = "",
+    ) -> None:
+        """Store the values of a group (in the order its names were given)."""
+        shared = self._group_of_slot[group]
+        stored = self._values
+        changed: list[int] | None = [] if self._listeners else None
+        for slot, value in zip(shared.slots, values, strict=True):
+            if changed is not None and stored[slot] != value:
+                changed.append(slot)
+            stored[slot] = value
+        self._stamp(shared, t_source_s, t_received_s, quality, reason)
+        if changed:
+            self._notify([self._tags[slot].name for slot in changed])
+
+    def update(
+        self,
+        name: str,
+        value: TagValue,
+        *,
+        t_source_s: float,
+        t_received_s: float,
+        quality: Quality = Quality.GOOD,
+        reason: str = "",
+    ) -> None:
+        """Store one tag's value (the tag must not share a group with others)."""
+        slot = self.slot_of(name)
+        shared = self._group_of_slot[slot]
+        previous = self._values[slot]
+        self._values[slot] = value
+        self._stamp(shared, t_source_s, t_received_s, quality, reason)
+        if self._listeners and previous != value:
+            self._notify([name])
+
+    def mark_bad(self, group: int, *, reason: str, t_received_s: float) -> None:
+        """The source answered, but with an error for this group: its values are BAD."""
+        shared = self._group_of_slot[group]
+        shared.quality = Quality.BAD
+        shared.reason = reason
+        shared.t_received_s = t_received_s
+        self._wake()
+
+    def _stamp(
+        self, shared: _Group, t_source_s: float, t_received_s: float, quality: Quality, reason: str
+    ) -> None:
+        shared.t_source_s = t_source_s
+        shared.t_received_s = t_received_s
+        shared.quality = quality
+        shared.reason = reason
+        self._wake()
+
+    def _wake(self) -> None:
+        self._updated.set()
+        self._updated = asyncio.Event()
+
+    def get(self, name: str) -> Sample:
+        """The latest sample of `name`, its quality judged now."""
+        slot = self.slot_of(name)
+        return self._sample(slot, self._clock.now())
+
+    def snapshot(self, names: Iterable[str] | None = None) -> dict[str, Sample]:
+        """Samples of the named tags (all tags when None), judged at one instant."""
+        now_s = self._clock.now()
+        slots = range(len(self._tags)) if names is None else map(self.slot_of, names)
+        return {self._tags[slot].name: self._sample(slot, now_s) for slot in slots}
+
+    def _sample(self, slot: int, now_s: float) -> Sample:
+        tag = self._tags[slot]
+        shared = self._group_of_slot[slot]
+        value = self._values[slot]
+        quality, reason = shared.quality, shared.reason
+        if value is None:
+            quality, reason = Quality.BAD, reason or "no data received yet"
+        elif quality is not Quality.BAD:
+            age_s = now_s - shared.t_received_s
+            if age_s > shared.stale_after_s:
+                quality = Quality.STALE
+                reason = f"last update {age_s:.3f} s ago (limit {shared.stale_after_s} s)"
+            elif isinstance(value, float) and math.isnan(value):
+                quality, reason = Quality.BAD, "value is NaN"
+            elif not isinstance(value, bool) and not tag.in_range(value):
+                quality = Quality.BAD
+                reason = f"value {value} {tag.unit} outside range {list(tag.range or ())}"
+        return Sample(
+            tag=tag.name,
+            value=value,
+            quality=quality,
+            t_source_s=shared.t_source_s,
+            t_received_s=shared.t_received_s,
+            reason=reason,
+        )
+
+    def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call `listener(names)` with the tags whose value changed; returns a remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _notify(self, names: Sequence[str]) -> None:
+        for listener in list(self._listeners):
+            listener(names)
+
+    async def wait_for(
+        self, predicate: Callable[[TagTable], bool], *, timeout_s: float
+    ) -> bool:
+        """Wait (clock seconds) until `predicate(self)` holds after an update; False on timeout."""
+        deadline_s = self._clock.now() + timeout_s
+        while not predicate(self):
+            remaining_s = deadline_s - self._clock.now()
+            if remaining_s <= 0:
+                return False
+            waiter = asyncio.ensure_future(self._updated.wait())
+            sleeper = asyncio.ensure_future(self._clock.sleep(remaining_s))
+            try:
+                await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+                sleeper.cancel()
+                await asyncio.gather(waiter, sleeper, return_exceptions=True)
+        return True
