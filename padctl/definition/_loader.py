@@ -119,8 +119,8 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
         if tag.name in seen_tags:
             yield (*at, "name"), f"duplicate tag name {tag.name!r}"
         seen_tags.setdefault(tag.name, index)
-        plc = plcs.get(tag.plc)
-        if plc is None:
+        tag_plc = plcs.get(tag.plc)
+        if tag_plc is None:
             yield (*at, "plc"), f"unknown PLC {tag.plc!r} (known: {', '.join(sorted(plcs))})"
             continue
         if tag.type is not TagType.BOOL and tag.range is None:
@@ -143,19 +143,21 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
                 )
         elif tag.safe is not None:
             yield (*at, "safe"), "only a writable tag takes a safe value"
-        if isinstance(plc, ModbusPlc):
+        if isinstance(tag_plc, ModbusPlc):
             yield from _check_modbus_address(
-                at, tag.name, tag.type, tag.writable, tag.address, plc.id, occupied
+                at, tag.name, tag.type, tag.writable, tag.address, tag_plc.id, occupied
             )
         else:
             if not tag.address.strip():
                 yield (*at, "address"), "an OPC UA tag needs a node identifier"
-            elif (plc.id, tag.address) in opcua_nodes:
+            elif (tag_plc.id, tag.address) in opcua_nodes:
                 yield (
                     (*at, "address"),
-                    (f"node {tag.address!r} already used by {opcua_nodes[(plc.id, tag.address)]}"),
+                    (
+                        f"node {tag.address!r} already used by {opcua_nodes[(tag_plc.id, tag.address)]}"
+                    ),
                 )
-            opcua_nodes.setdefault((plc.id, tag.address), tag.name)
+            opcua_nodes.setdefault((tag_plc.id, tag.address), tag.name)
             if tag.word_order is not None:
                 yield (*at, "word_order"), "word_order applies to Modbus tags only"
     for index, plc in enumerate(definition.plcs):

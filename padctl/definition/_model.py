@@ -205,3 +205,24 @@ class PadDefinition(_Strict):
     def tags_of(self, plc_id: str) -> list[Tag]:
         """The tags of one PLC, in file order."""
         return [tag for tag in self.tags if tag.plc == plc_id]
+
+    def with_plc_endpoint(
+        self, plc_id: str, *, host: str, port: int, path: str = ""
+    ) -> PadDefinition:
+        """A copy whose PLC `plc_id` is reached at `host:port` (a simulator's ephemeral port)."""
+        plcs: list[ModbusPlc | OpcUaPlc] = []
+        for plc in self.plcs:
+            if plc.id != plc_id:
+                plcs.append(plc)
+            elif isinstance(plc, ModbusPlc):
+                plcs.append(plc.model_copy(update={"host": host, "port": port}))
+            else:
+                url_path = (
+                    path or plc.endpoint.split("/", 3)[3] if plc.endpoint.count("/") >= 3 else ""
+                )
+                plcs.append(
+                    plc.model_copy(update={"endpoint": f"opc.tcp://{host}:{port}/{url_path}"})
+                )
+        if not any(plc.id == plc_id for plc in self.plcs):
+            raise KeyError(f"no PLC {plc_id!r} in pad definition {self.pad!r}")
+        return self.model_copy(update={"plcs": plcs})

@@ -180,16 +180,24 @@ class TagTable:
             listener(names)
 
     async def wait_for(
-        self, predicate: Callable[[TagTable], bool], *, timeout_s: float
+        self,
+        predicate: Callable[[TagTable], bool],
+        *,
+        timeout_s: float,
+        recheck_s: float = 0.05,
     ) -> bool:
-        """Wait (clock seconds) until `predicate(self)` holds after an update; False on timeout."""
+        """Wait (clock seconds) until `predicate(self)` holds; False on timeout.
+
+        The predicate is checked after every update and at least every `recheck_s`, since
+        quality also changes with age alone (STALE) when no update arrives.
+        """
         deadline_s = self._clock.now() + timeout_s
         while not predicate(self):
             remaining_s = deadline_s - self._clock.now()
             if remaining_s <= 0:
                 return False
             waiter = asyncio.ensure_future(self._updated.wait())
-            sleeper = asyncio.ensure_future(self._clock.sleep(remaining_s))
+            sleeper = asyncio.ensure_future(self._clock.sleep(min(remaining_s, recheck_s)))
             try:
                 await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
             finally:

@@ -1,0 +1,23 @@
+"""Plant I/O: tag table, PLC hubs (Modbus TCP, OPC UA), heartbeats and guarded writes."""
+
+from padctl.plant._errors import CommError, PlantError, WriteFailed, WriteRefused
+from padctl.plant._hub import Hub
+from padctl.plant._modbus_codec import ReadBlock, plan_read_blocks
+from padctl.plant._modbus_hub import ModbusHub
+from padctl.plant._sample import Quality, Sample, TagValue
+from padctl.plant._tag_table import TagTable
+
+__all__ = [
+    "CommError",
+    "Hub",
+    "ModbusHub",
+    "PlantError",
+    "Quality",
+    "ReadBlock",
+    "Sample",
+    "TagTable",
+    "TagValue",
+    "WriteFailed",
+    "WriteRefused",
+    "plan_read_blocks",
+]

@@ -1,0 +1,214 @@
+"""Modbus TCP hub: one supervised pymodbus connection per PLC, coalesced scans, writes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusException
+
+from padctl.clock import Clock
+from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagType
+from padctl.plant._errors import CommError, WriteFailed, WriteRefused
+from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
+from padctl.plant._sample import TagValue
+from padctl.plant._tag_table import TagTable
+
+log = structlog.get_logger()
+
+
+class ModbusHub:
+    """Keeps one Modbus PLC's tags fresh in the tag table and writes its outputs.
+
+    Requests are serialised by a lock (pymodbus allows one in flight per client), taken per
+    request so a command write waits for at most one block read, never a whole scan.
+    """
+
+    def __init__(
+        self, *, plc: ModbusPlc, tags: Sequence[Tag], table: TagTable, clock: Clock
+    ) -> None:
+        self._plc = plc
+        self._table = table
+        self._clock = clock
+        self._blocks = plan_read_blocks(tags, default_word_order=plc.word_order)
+        self._groups = [table.group(block.names) for block in self._blocks]
+        self._lock = asyncio.Lock()
+        self._client: AsyncModbusTcpClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._first_scan = asyncio.Event()
+        self._outage_since_s: float | None = None
+        self.scan_count = 0
+        self.requests_sent = 0
+        self.last_scan_duration_s = 0.0
+
+    @property
+    def plc_id(self) -> str:
+        return self._plc.id
+
+    @property
+    def blocks(self) -> list[ReadBlock]:
+        return self._blocks
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.connected
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._supervise(), name=f"modbus-hub-{self.plc_id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._close_client()
+
+    async def wait_connected(self, timeout_s: float) -> bool:
+        waiter = asyncio.ensure_future(self._first_scan.wait())
+        sleeper = asyncio.ensure_future(self._clock.sleep(timeout_s))
+        try:
+            await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
+            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+        return self._first_scan.is_set()
+
+    async def _supervise(self) -> None:
+        backoff_s = self._plc.reconnect_min_s
+        while True:
+            try:
+                await self._connect()
+                await self._scan_forever()
+            except (CommError, ModbusException, OSError, TimeoutError) as error:
+                self._close_client()
+                self._report_outage(error)
+                await self._clock.sleep(backoff_s)
+                backoff_s = min(backoff_s * 2, self._plc.reconnect_max_s)
+                continue
+            backoff_s = self._plc.reconnect_min_s
+
+    def _report_outage(self, error: BaseException) -> None:
+        if self._outage_since_s is None:
+            self._outage_since_s = self._clock.now()
+            log.error("plc_connection_lost", plc=self.plc_id, error=str(error) or repr(error))
+        else:
+            log.debug("plc_connection_still_lost", plc=self.plc_id, error=str(error))
+
+    def _recovered(self) -> None:
+        self._first_scan.set()
+        if self._outage_since_s is not None:
+            log.info(
+                "plc_connection_restored",
+                plc=self.plc_id,
+                outage_s=round(self._clock.now() - self._outage_since_s, 3),
+            )
+            self._outage_since_s = None
+
+    async def _connect(self) -> None:
+        self._close_client()
+        client = AsyncModbusTcpClient(
+            self._plc.host,
+            port=self._plc.port,
+            timeout=self._plc.timeout_s,
+            retries=0,
+            reconnect_delay=0,  # padctl supervises reconnection itself, with backoff
+        )
+        self._client = client
+        if not await client.connect():
+            raise CommError(self.plc_id, f"cannot connect to {self._plc.host}:{self._plc.port}")
+
+    def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def _scan_forever(self) -> None:
+        period_s = self._plc.poll_period_s
+        next_scan_s = self._clock.now()
+        first = True
+        while True:
+            started_s = self._clock.now()
+            await self.scan_once()
+            self.last_scan_duration_s = self._clock.now() - started_s
+            self.scan_count += 1
+            if first:
+                self._recovered()
+                first = False
+            next_scan_s += period_s
+            if next_scan_s < self._clock.now():  # overran: start again from now, don't burst
+                next_scan_s = self._clock.now() + period_s
+            await self._clock.sleep_until(next_scan_s)
+
+    async def scan_once(self) -> None:
+        """Read every block once into the tag table; raise CommError if the PLC is silent."""
+        for block, group in zip(self._blocks, self._groups, strict=True):
+            await self._read_block(block, group)
+
+    async def _read_block(self, block: ReadBlock, group: int) -> None:
+        client = self._require_client()
+        async with self._lock:
+            sent_s = self._clock.now()
+            read = getattr(client, _READ_METHODS[block.table])
+            self.requests_sent += 1
+            response = await read(block.start, count=block.count, device_id=self._plc.unit_id)
+        received_s = self._clock.now()
+        if response.isError():
+            self._table.mark_bad(
+                group,
+                reason=f"PLC {self.plc_id} refused read {block.table.value}:{block.start}"
+                f"+{block.count}: {response}",
+                t_received_s=received_s,
+            )
+            return
+        if block.table.is_bit_table:
+            values = block.decode_bits(response.bits)
+        else:
+            values = block.decode_registers(response.registers)
+        self._table.update_group(group, values, t_source_s=sent_s, t_received_s=received_s)
+
+    def _require_client(self) -> AsyncModbusTcpClient:
+        client = self._client
+        if client is None or not client.connected:
+            raise CommError(self.plc_id, "not connected")
+        return client
+
+    async def write(self, tag: Tag, value: TagValue) -> None:
+        """Write one engineering value (already checked against the allow-list and range)."""
+        address = ModbusAddress.parse(tag.address)
+        if not address.table.is_writable:
+            raise WriteRefused(tag.name, f"{address} is in a read-only Modbus table")
+        if tag.type is TagType.BOOL:
+            if not isinstance(value, bool):
+                raise WriteRefused(tag.name, f"expected true or false, got {value!r}")
+            registers: list[int] = []
+        else:
+            registers = encode_registers(tag, value, self._plc.word_order)
+        try:
+            client = self._require_client()
+            async with self._lock:
+                if tag.type is TagType.BOOL:
+                    response = await client.write_coil(
+                        address.offset, bool(value), device_id=self._plc.unit_id
+                    )
+                else:
+                    response = await client.write_registers(
+                        address.offset, registers, device_id=self._plc.unit_id
+                    )
+        except (ModbusException, OSError, TimeoutError) as error:
+            raise CommError(self.plc_id, f"write {tag.name}: {error}") from error
+        if response.isError():
+            raise WriteFailed(tag.name, f"PLC {self.plc_id} answered {response}")
+
+
+_READ_METHODS = {
+    ModbusTable.COIL: "read_coils",
+    ModbusTable.DISCRETE_INPUT: "read_discrete_inputs",
+    ModbusTable.HOLDING_REGISTER: "read_holding_registers",
+    ModbusTable.INPUT_REGISTER: "read_input_registers",
+}

@@ -1,0 +1,159 @@
+"""The plant: every hub of a pad, its tag table, heartbeats, and guarded, journaled writes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Protocol
+
+import structlog
+
+from padctl.clock import Clock
+from padctl.definition import ModbusPlc, PadDefinition, Tag, TagType
+from padctl.plant._errors import PlantError, WriteRefused
+from padctl.plant._heartbeat import HeartbeatKeeper
+from padctl.plant._hub import Hub
+from padctl.plant._modbus_hub import ModbusHub
+from padctl.plant._sample import Sample, TagValue
+from padctl.plant._tag_table import TagTable
+
+log = structlog.get_logger()
+
+
+class CommandJournal(Protocol):
+    """Where commands are recorded before they are sent (padctl.journal.AsyncJournal)."""
+
+    async def append(self, kind: str, payload: dict[str, Any], *, actor: str) -> Any: ...
+
+
+class Plant:
+    """All PLC connections of one pad, behind one guarded write path.
+
+    A write is checked against the writable allow-list, the tag's type and engineering
+    range before anything else; a refusal changes nothing and never reaches the wire.
+    An accepted write is journaled before it is sent, and its outcome after.
+    """
+
+    def __init__(
+        self,
+        *,
+        definition: PadDefinition,
+        clock: Clock,
+        journal: CommandJournal,
+        base_dir: Path | None = None,
+    ) -> None:
+        self.definition = definition
+        self.clock = clock
+        self._journal = journal
+        self.table = TagTable(definition, clock)
+        self.hubs: dict[str, Hub] = {}
+        self.heartbeats: dict[str, HeartbeatKeeper] = {}
+        for plc in definition.plcs:
+            tags = definition.tags_of(plc.id)
+            hub: Hub
+            if isinstance(plc, ModbusPlc):
+                hub = ModbusHub(plc=plc, tags=tags, table=self.table, clock=clock)
+            else:
+                from padctl.plant._opcua_hub import OpcUaHub
+
+                hub = OpcUaHub(plc=plc, tags=tags, table=self.table, clock=clock, base_dir=base_dir)
+            self.hubs[plc.id] = hub
+            if plc.heartbeat is not None:
+                self.heartbeats[plc.id] = HeartbeatKeeper(
+                    hub=hub,
+                    heartbeat=plc.heartbeat,
+                    definition=definition,
+                    table=self.table,
+                    clock=clock,
+                )
+
+    async def start(self) -> None:
+        for hub in self.hubs.values():
+            await hub.start()
+        for keeper in self.heartbeats.values():
+            await keeper.start()
+
+    async def stop(self) -> None:
+        for keeper in self.heartbeats.values():
+            await keeper.stop()
+        for hub in self.hubs.values():
+            await hub.stop()
+
+    async def __aenter__(self) -> Plant:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def wait_connected(self, timeout_s: float) -> bool:
+        """Wait until every hub has completed its first full read; False on timeout."""
+        deadline_s = self.clock.now() + timeout_s
+        for hub in self.hubs.values():
+            if not await hub.wait_connected(max(0.0, deadline_s - self.clock.now())):
+                return False
+        return True
+
+    def read(self, name: str) -> Sample:
+        """The latest sample of a tag, quality judged now."""
+        return self.table.get(name)
+
+    def check_write(self, name: str, value: TagValue) -> Tag:
+        """The tag, if `value` may be written to it; WriteRefused naming the reason if not."""
+        if not self.definition.has_tag(name):
+            raise WriteRefused(name, "no such tag in the pad definition")
+        tag = self.definition.tag(name)
+        if not tag.writable:
+            raise WriteRefused(name, "not on the writable allow-list of the pad definition")
+        if tag.type is TagType.BOOL:
+            if not isinstance(value, bool):
+                raise WriteRefused(name, f"expected true or false, got {value!r}")
+            return tag
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise WriteRefused(name, f"expected a number in {tag.unit}, got {value!r}")
+        if math.isnan(value) or math.isinf(value):
+            raise WriteRefused(name, f"value {value!r} is not a finite number")
+        if not tag.in_range(value):
+            low, high = tag.range or (value, value)
+            raise WriteRefused(
+                name, f"value {value} {tag.unit} outside range [{low}, {high}] {tag.unit}"
+            )
+        if tag.type in (TagType.UINT16, TagType.INT16, TagType.INT32, TagType.UINT32):
+            if tag.scale == 1.0 and tag.offset == 0.0 and float(value) != int(value):
+                raise WriteRefused(name, f"value {value} is not a whole number ({tag.type.value})")
+        return tag
+
+    async def write(self, name: str, value: TagValue, *, actor: str, reason: str = "") -> None:
+        """Check, journal, send, and journal the outcome of one write."""
+        try:
+            tag = self.check_write(name, value)
+        except WriteRefused as refusal:
+            await self._journal.append(
+                "write_refused",
+                {"tag": name, "value": _jsonable(value), "reason": refusal.reason, "why": reason},
+                actor=actor,
+            )
+            log.warning("write_refused", tag=name, value=repr(value), reason=refusal.reason)
+            raise
+        payload = {"tag": name, "value": _jsonable(value), "plc": tag.plc, "why": reason}
+        await self._journal.append("command_sent", payload, actor=actor)
+        try:
+            await self.hubs[tag.plc].write(tag, value)
+        except PlantError as error:
+            await self._journal.append(
+                "command_outcome",
+                {**payload, "outcome": "failed", "error": str(error)},
+                actor=actor,
+            )
+            log.error("write_failed", tag=name, error=str(error))
+            raise
+        await self._journal.append("command_outcome", {**payload, "outcome": "sent"}, actor=actor)
+        log.info("write_sent", tag=name, value=value, actor=actor)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    return repr(value)

@@ -1,0 +1,60 @@
+"""Shared test fixtures: leak checks on tasks, threads and child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import psutil
+import pytest
+
+
+@pytest.fixture(autouse=True)
+async def _no_leaked_tasks() -> AsyncIterator[None]:
+    """Fail any test that leaves asyncio tasks running on its loop."""
+    before = asyncio.all_tasks()
+    yield
+    current = asyncio.current_task()
+    leftover: set[asyncio.Task[object]] = set()
+    for _ in range(50):  # give cancelled tasks a few loop turns to finish
+        leftover = {t for t in asyncio.all_tasks() - before if t is not current and not t.done()}
+        if not leftover:
+            break
+        await asyncio.sleep(0.01)
+    if leftover:
+        for task in leftover:
+            task.cancel()
+        pytest.fail(f"test left {len(leftover)} asyncio task(s) running: {leftover}")
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_processes() -> Iterator[None]:
+    """Fail any test that leaves child processes behind."""
+    me = psutil.Process()
+    before = {child.pid for child in me.children(recursive=True)}
+    yield
+    leftover = []
+    for child in me.children(recursive=True):
+        if child.pid in before:
+            continue
+        try:
+            child.wait(timeout=5)
+        except psutil.TimeoutExpired:
+            leftover.append(child)
+            child.kill()
+    if leftover:
+        pytest.fail(f"test left child process(es) running: {[c.pid for c in leftover]}")
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fail any test that leaves non-daemon threads running."""
+    before = set(threading.enumerate())
+    yield
+    leftover = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    for thread in leftover:
+        thread.join(timeout=5)
+    still = [t.name for t in leftover if t.is_alive()]
+    if still:
+        pytest.fail(f"test left thread(s) running: {still}")
