@@ -4,17 +4,21 @@ from padctl.plant._errors import CommError, PlantError, WriteFailed, WriteRefuse
 from padctl.plant._hub import Hub
 from padctl.plant._modbus_codec import ReadBlock, plan_read_blocks
 from padctl.plant._modbus_hub import ModbusHub
+from padctl.plant._plant import CommandJournal, Plant
 from padctl.plant._sample import Quality, Sample, TagValue
-from padctl.plant._tag_table import TagTable
+from padctl.plant._tag_table import TagGroup, TagTable
 
 __all__ = [
     "CommError",
+    "CommandJournal",
     "Hub",
     "ModbusHub",
+    "Plant",
     "PlantError",
     "Quality",
     "ReadBlock",
     "Sample",
+    "TagGroup",
     "TagTable",
     "TagValue",
     "WriteFailed",

@@ -15,7 +15,7 @@ from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagTyp
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
 from padctl.plant._sample import TagValue
-from padctl.plant._tag_table import TagTable
+from padctl.plant._tag_table import TagGroup, TagTable
 
 log = structlog.get_logger()
 
@@ -28,12 +28,21 @@ class ModbusHub:
     """
 
     def __init__(
-        self, *, plc: ModbusPlc, tags: Sequence[Tag], table: TagTable, clock: Clock
+        self,
+        *,
+        plc: ModbusPlc,
+        tags: Sequence[Tag],
+        table: TagTable,
+        clock: Clock,
+        coalesce: bool = True,
     ) -> None:
+        """`coalesce=False` reads one tag per request (only to measure what coalescing saves)."""
         self._plc = plc
         self._table = table
         self._clock = clock
-        self._blocks = plan_read_blocks(tags, default_word_order=plc.word_order)
+        self._blocks = plan_read_blocks(
+            tags, default_word_order=plc.word_order, max_gap=32 if coalesce else -1
+        )
         self._groups = [table.group(block.names) for block in self._blocks]
         self._lock = asyncio.Lock()
         self._client: AsyncModbusTcpClient | None = None
@@ -83,7 +92,7 @@ class ModbusHub:
         backoff_s = self._plc.reconnect_min_s
         while True:
             try:
-                await self._connect()
+                await self.connect()
                 await self._scan_forever()
             except (CommError, ModbusException, OSError, TimeoutError) as error:
                 self._close_client()
@@ -110,7 +119,8 @@ class ModbusHub:
             )
             self._outage_since_s = None
 
-    async def _connect(self) -> None:
+    async def connect(self) -> None:
+        """Open the connection (the supervisor does this; public for one-shot tools)."""
         self._close_client()
         client = AsyncModbusTcpClient(
             self._plc.host,
@@ -150,7 +160,7 @@ class ModbusHub:
         for block, group in zip(self._blocks, self._groups, strict=True):
             await self._read_block(block, group)
 
-    async def _read_block(self, block: ReadBlock, group: int) -> None:
+    async def _read_block(self, block: ReadBlock, group: TagGroup) -> None:
         client = self._require_client()
         async with self._lock:
             sent_s = self._clock.now()

@@ -39,9 +39,11 @@ class Plant:
         *,
         definition: PadDefinition,
         clock: Clock,
-        journal: CommandJournal,
+        journal: CommandJournal | None,
         base_dir: Path | None = None,
+        beat_heartbeats: bool = True,
     ) -> None:
+        """A plant with `journal=None` is read-only: it refuses every write."""
         self.definition = definition
         self.clock = clock
         self._journal = journal
@@ -58,7 +60,7 @@ class Plant:
 
                 hub = OpcUaHub(plc=plc, tags=tags, table=self.table, clock=clock, base_dir=base_dir)
             self.hubs[plc.id] = hub
-            if plc.heartbeat is not None:
+            if plc.heartbeat is not None and beat_heartbeats and journal is not None:
                 self.heartbeats[plc.id] = HeartbeatKeeper(
                     hub=hub,
                     heartbeat=plc.heartbeat,
@@ -125,6 +127,8 @@ class Plant:
 
     async def write(self, name: str, value: TagValue, *, actor: str, reason: str = "") -> None:
         """Check, journal, send, and journal the outcome of one write."""
+        if self._journal is None:
+            raise WriteRefused(name, "this plant is read-only (opened without a journal)")
         try:
             tag = self.check_write(name, value)
         except WriteRefused as refusal:

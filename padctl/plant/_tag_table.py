@@ -13,13 +13,25 @@ from padctl.plant._sample import Quality, Sample, TagValue
 ChangeListener = Callable[[Sequence[str]], None]
 
 
-class _Group:
-    """Tags that arrive together (one Modbus block, or one OPC UA item) share timestamps."""
+class TagGroup:
+    """Tags that arrive together (one Modbus block, one OPC UA item) share timestamps.
 
-    __slots__ = ("quality", "reason", "slots", "stale_after_s", "t_received_s", "t_source_s")
+    The group owns its values list, so storing a whole block is one assignment.
+    """
 
-    def __init__(self, slots: list[int], stale_after_s: float) -> None:
-        self.slots = slots
+    __slots__ = (
+        "names",
+        "quality",
+        "reason",
+        "stale_after_s",
+        "t_received_s",
+        "t_source_s",
+        "values",
+    )
+
+    def __init__(self, names: list[str], stale_after_s: float) -> None:
+        self.names = names
+        self.values: Sequence[TagValue | None] = [None] * len(names)
         self.stale_after_s = stale_after_s
         self.t_source_s = -math.inf
         self.t_received_s = -math.inf
@@ -40,11 +52,11 @@ class TagTable:
         self._clock = clock
         self._tags: list[Tag] = list(definition.tags)
         self._slot_by_name = {tag.name: slot for slot, tag in enumerate(self._tags)}
-        self._values: list[TagValue | None] = [None] * len(self._tags)
-        self._group_of_slot: list[_Group] = []
+        self._group_of_slot: list[TagGroup] = []
+        self._index_of_slot: list[int] = [0] * len(self._tags)
         for tag in self._tags:
             stale_after_s = definition.plc(tag.plc).stale_after_s
-            self._group_of_slot.append(_Group([len(self._group_of_slot)], stale_after_s))
+            self._group_of_slot.append(TagGroup([tag.name], stale_after_s))
         self._listeners: list[ChangeListener] = []
         self._updated = asyncio.Event()
 
@@ -62,18 +74,20 @@ class TagTable:
         except KeyError:
             raise KeyError(f"no tag {name!r} in the tag table") from None
 
-    def group(self, names: Iterable[str]) -> int:
-        """Make `names` one group that is updated together; returns the group handle."""
-        slots = [self.slot_of(name) for name in names]
+    def group(self, names: Iterable[str]) -> TagGroup:
+        """Make `names` one group that is updated together; returns the group."""
+        ordered = list(names)
+        slots = [self.slot_of(name) for name in ordered]
         stale_after_s = min(self._group_of_slot[slot].stale_after_s for slot in slots)
-        shared = _Group(slots, stale_after_s)
-        for slot in slots:
+        shared = TagGroup(ordered, stale_after_s)
+        for index, slot in enumerate(slots):
             self._group_of_slot[slot] = shared
-        return slots[0]
+            self._index_of_slot[slot] = index
+        return shared
 
     def update_group(
         self,
-        group: int,
+        group: TagGroup,
         values: Sequence[TagValue],
         *,
         t_source_s: float,
@@ -81,17 +95,20 @@ class TagTable:
         quality: Quality = Quality.GOOD,
         reason: str = "",
     ) -> None:
-        """Store the values of a group (in the order its names were given)."""
-        shared = self._group_of_slot[group]
-        stored = self._values
-        changed: list[int] | None = [] if self._listeners else None
-        for slot, value in zip(shared.slots, values, strict=True):
-            if changed is not None and stored[slot] != value:
-                changed.append(slot)
-            stored[slot] = value
-        self._stamp(shared, t_source_s, t_received_s, quality, reason)
-        if changed:
-            self._notify([self._tags[slot].name for slot in changed])
+        """Store the values of a group (in the order its names were given); O(1) per block."""
+        if len(values) != len(group.names):
+            raise ValueError(f"{len(values)} values for a group of {len(group.names)} tags")
+        previous = group.values
+        group.values = values
+        self._stamp(group, t_source_s, t_received_s, quality, reason)
+        if self._listeners and previous != values:
+            changed = [
+                name
+                for name, old, new in zip(group.names, previous, values, strict=True)
+                if old != new
+            ]
+            if changed:
+                self._notify(changed)
 
     def update(
         self,
@@ -103,30 +120,40 @@ class TagTable:
         quality: Quality = Quality.GOOD,
         reason: str = "",
     ) -> None:
-        """Store one tag's value (the tag must not share a group with others)."""
+        """Store one tag's value (its group's timestamps are renewed with it)."""
         slot = self.slot_of(name)
-        shared = self._group_of_slot[slot]
-        previous = self._values[slot]
-        self._values[slot] = value
-        self._stamp(shared, t_source_s, t_received_s, quality, reason)
+        group = self._group_of_slot[slot]
+        index = self._index_of_slot[slot]
+        previous = group.values[index]
+        if len(group.names) == 1:
+            group.values = (value,)
+        else:
+            values = list(group.values)
+            values[index] = value
+            group.values = values
+        self._stamp(group, t_source_s, t_received_s, quality, reason)
         if self._listeners and previous != value:
             self._notify([name])
 
-    def mark_bad(self, group: int, *, reason: str, t_received_s: float) -> None:
+    def mark_bad(self, group: TagGroup, *, reason: str, t_received_s: float) -> None:
         """The source answered, but with an error for this group: its values are BAD."""
-        shared = self._group_of_slot[group]
-        shared.quality = Quality.BAD
-        shared.reason = reason
-        shared.t_received_s = t_received_s
+        group.quality = Quality.BAD
+        group.reason = reason
+        group.t_received_s = t_received_s
         self._wake()
 
     def _stamp(
-        self, shared: _Group, t_source_s: float, t_received_s: float, quality: Quality, reason: str
+        self,
+        group: TagGroup,
+        t_source_s: float,
+        t_received_s: float,
+        quality: Quality,
+        reason: str,
     ) -> None:
-        shared.t_source_s = t_source_s
-        shared.t_received_s = t_received_s
-        shared.quality = quality
-        shared.reason = reason
+        group.t_source_s = t_source_s
+        group.t_received_s = t_received_s
+        group.quality = quality
+        group.reason = reason
         self._wake()
 
     def _wake(self) -> None:
@@ -147,7 +174,7 @@ class TagTable:
     def _sample(self, slot: int, now_s: float) -> Sample:
         tag = self._tags[slot]
         shared = self._group_of_slot[slot]
-        value = self._values[slot]
+        value = shared.values[self._index_of_slot[slot]]
         quality, reason = shared.quality, shared.reason
         if value is None:
             quality, reason = Quality.BAD, reason or "no data received yet"
