@@ -69,8 +69,8 @@ def test_valid_test_pad_loads(tmp_path: Path) -> None:
             "holds bits",
         ),
         (
-            '{name: TST-PT-102, plc: TST, type: float32, unit: bar, range: [0, 10], address: "ir:2"',  # noqa: E501
-            '{name: TST-PT-101, plc: TST, type: float32, unit: bar, range: [0, 10], address: "ir:2"',  # noqa: E501
+            '{name: TST-PT-102, plc: TST, type: float32, unit: bar, range: [0, 10], address: "ir:2"',
+            '{name: TST-PT-101, plc: TST, type: float32, unit: bar, range: [0, 10], address: "ir:2"',
             "duplicate tag name",
         ),
         ("{name: TST-ST-101, plc: TST", "{name: tst st 101, plc: TST", "String should match"),

@@ -152,7 +152,7 @@ async def test_writes_of_every_type_reach_the_plc(
 async def test_stall_goes_stale_by_age_and_recovers(
     sim: SimulatedPad, hub_and_table: tuple[ModbusHub, TagTable]
 ) -> None:
-    hub, table = hub_and_table
+    _hub, table = hub_and_table
     assert table.get("TST-PT-101").quality is Quality.GOOD
     await sim.stall("TST")
     assert await table.wait_for(
