@@ -18,7 +18,7 @@ from padctl.definition._model import (
     PadDefinition,
     TagType,
 )
-from padctl.definition._yaml_lines import Location, YamlWithLines, load_yaml_with_lines
+from padctl.yaml_lines import Location, YamlWithLines, load_yaml_with_lines
 
 
 class DefinitionError(Exception):
@@ -154,7 +154,8 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
                 yield (
                     (*at, "address"),
                     (
-                        f"node {tag.address!r} already used by {opcua_nodes[(tag_plc.id, tag.address)]}"
+                        f"node {tag.address!r} already used by "
+                        f"{opcua_nodes[(tag_plc.id, tag.address)]}"
                     ),
                 )
             opcua_nodes.setdefault((tag_plc.id, tag.address), tag.name)

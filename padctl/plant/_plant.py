@@ -102,28 +102,7 @@ class Plant:
 
     def check_write(self, name: str, value: TagValue) -> Tag:
         """The tag, if `value` may be written to it; WriteRefused naming the reason if not."""
-        if not self.definition.has_tag(name):
-            raise WriteRefused(name, "no such tag in the pad definition")
-        tag = self.definition.tag(name)
-        if not tag.writable:
-            raise WriteRefused(name, "not on the writable allow-list of the pad definition")
-        if tag.type is TagType.BOOL:
-            if not isinstance(value, bool):
-                raise WriteRefused(name, f"expected true or false, got {value!r}")
-            return tag
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise WriteRefused(name, f"expected a number in {tag.unit}, got {value!r}")
-        if math.isnan(value) or math.isinf(value):
-            raise WriteRefused(name, f"value {value!r} is not a finite number")
-        if not tag.in_range(value):
-            low, high = tag.range or (value, value)
-            raise WriteRefused(
-                name, f"value {value} {tag.unit} outside range [{low}, {high}] {tag.unit}"
-            )
-        if tag.type in (TagType.UINT16, TagType.INT16, TagType.INT32, TagType.UINT32):
-            if tag.scale == 1.0 and tag.offset == 0.0 and float(value) != int(value):
-                raise WriteRefused(name, f"value {value} is not a whole number ({tag.type.value})")
-        return tag
+        return check_write(self.definition, name, value)
 
     async def write(self, name: str, value: TagValue, *, actor: str, reason: str = "") -> None:
         """Check, journal, send, and journal the outcome of one write."""
@@ -153,6 +132,32 @@ class Plant:
             raise
         await self._journal.append("command_outcome", {**payload, "outcome": "sent"}, actor=actor)
         log.info("write_sent", tag=name, value=value, actor=actor)
+
+
+def check_write(definition: PadDefinition, name: str, value: TagValue) -> Tag:
+    """The tag, if `value` may be written to it; WriteRefused naming the reason if not."""
+    if not definition.has_tag(name):
+        raise WriteRefused(name, "no such tag in the pad definition")
+    tag = definition.tag(name)
+    if not tag.writable:
+        raise WriteRefused(name, "not on the writable allow-list of the pad definition")
+    if tag.type is TagType.BOOL:
+        if not isinstance(value, bool):
+            raise WriteRefused(name, f"expected true or false, got {value!r}")
+        return tag
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WriteRefused(name, f"expected a number in {tag.unit}, got {value!r}")
+    if math.isnan(value) or math.isinf(value):
+        raise WriteRefused(name, f"value {value!r} is not a finite number")
+    if not tag.in_range(value):
+        low, high = tag.range or (value, value)
+        raise WriteRefused(
+            name, f"value {value} {tag.unit} outside range [{low}, {high}] {tag.unit}"
+        )
+    if tag.type in (TagType.UINT16, TagType.INT16, TagType.INT32, TagType.UINT32):
+        if tag.scale == 1.0 and tag.offset == 0.0 and float(value) != int(value):
+            raise WriteRefused(name, f"value {value} is not a whole number ({tag.type.value})")
+    return tag
 
 
 def _jsonable(value: object) -> object:

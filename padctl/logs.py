@@ -1,0 +1,34 @@
+"""structlog set-up: JSON diagnostics to stderr or a file. Diagnostics, not the audit record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import structlog
+
+
+def configure_logging(
+    *, level: str = "info", json_output: bool = True, file: Path | None = None
+) -> None:
+    """Send structlog events (with contextvars such as run_id) as JSON lines."""
+    stream: TextIO = file.open("a", encoding="utf-8") if file is not None else sys.stderr
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(stream),
+        cache_logger_on_first_use=False,
+    )
