@@ -1,0 +1,11 @@
+"""The padctl command line: the one place that composes whole programs."""
+
+from padctl.cli import _demo, _journal, _read, _sim
+from padctl.cli._app import app
+
+__all__ = ["_demo", "_journal", "_read", "_sim", "app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

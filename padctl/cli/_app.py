@@ -1,0 +1,45 @@
+"""The Typer application and its sub-commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from padctl.definition import DefinitionError, PadDefinition, load_pad_definition
+from padctl.logs import configure_logging
+
+app = typer.Typer(
+    name="padctl",
+    help="Launch-pad ground equipment control: PLC I/O, simulators, journal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+journal_app = typer.Typer(help="The audit journal.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+
+PadOption = Annotated[
+    Path | None,
+    typer.Option("--pad", help="Pad definition file (default: the reference pad)."),
+]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="Diagnostics level.")]
+LogFileOption = Annotated[
+    Path | None, typer.Option("--log-file", help="Write JSON diagnostics here, not stderr.")
+]
+
+
+def load_definition_or_exit(path: Path | None) -> PadDefinition:
+    """Load a pad definition; on any problem print them all and exit 2."""
+    try:
+        return load_pad_definition(path)
+    except DefinitionError as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        typer.echo(f"padctl: {len(error.problems)} problem(s); nothing was started", err=True)
+        raise typer.Exit(2) from None
+
+
+def setup_logging(level: str, file: Path | None) -> None:
+    configure_logging(level=level, json_output=True, file=file)

@@ -1,0 +1,152 @@
+"""`padctl sim`: serve the simulated PLCs of a pad definition until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from padctl.cli._app import (
+    LogFileOption,
+    LogLevelOption,
+    PadOption,
+    app,
+    load_definition_or_exit,
+    setup_logging,
+)
+from padctl.cli._runtime import run
+from padctl.clock import ScaledClock
+from padctl.definition import PadDefinition
+from simulators.fault_commands import FAULT_HELP, FaultSyntaxError, parse_fault
+from simulators.pad import SimulatedPad
+
+
+@app.command(
+    "sim",
+    help="Serve the simulated PLCs of a pad definition until stopped.\n\n"
+    "Fault commands are read from standard input, one per line:\n\n" + FAULT_HELP,
+)
+def sim_command(
+    pad: PadOption = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per PLC before serving.")
+    ] = False,
+    rate: Annotated[float, typer.Option("--rate", help="Clock rate (1 = real time).")] = 1.0,
+    ephemeral: Annotated[
+        bool, typer.Option("--ephemeral-ports", help="Bind free ports, not the definition's.")
+    ] = False,
+    physics: Annotated[
+        bool,
+        typer.Option("--physics/--no-physics", help="Run the pad physics (off: static tables)."),
+    ] = True,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="'SECONDS COMMAND': play a fault command at a clock time."),
+    ] = None,
+    log_level: LogLevelOption = "info",
+    log_file: LogFileOption = None,
+) -> None:
+    setup_logging(log_level, log_file)
+    definition = load_definition_or_exit(pad)
+    if rate <= 0:
+        typer.echo("padctl sim: --rate must be above 0", err=True)
+        raise typer.Exit(2)
+    schedule: list[tuple[float, str]] = []
+    for spec in fault or []:
+        at_text, _, command = spec.strip().partition(" ")
+        try:
+            schedule.append((float(at_text), command))
+            parse_fault(command)
+        except (ValueError, FaultSyntaxError) as error:
+            typer.echo(f"padctl sim: --fault {spec!r}: {error}", err=True)
+            raise typer.Exit(2) from None
+    run(
+        _serve(
+            definition,
+            rate=rate,
+            json_output=json_output,
+            fixed_ports=not ephemeral,
+            schedule=schedule,
+            physics=physics,
+        )
+    )
+
+
+async def _serve(
+    definition: PadDefinition,
+    *,
+    rate: float,
+    json_output: bool,
+    fixed_ports: bool,
+    schedule: list[tuple[float, str]],
+    physics: bool,
+) -> None:
+    clock = ScaledClock(rate)
+    model = None
+    if physics:
+        from simulators.pad_model import PadModel
+
+        model = PadModel(definition)
+    simulated = SimulatedPad(definition, clock, process=model, fixed_ports=fixed_ports)
+    await simulated.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        for endpoint in simulated.endpoints():
+            if json_output:
+                typer.echo(json.dumps(endpoint))
+            else:
+                where = endpoint.get("endpoint") or f"{endpoint['host']}:{endpoint['port']}"
+                unit = f" unit {endpoint['unit_id']}" if "unit_id" in endpoint else ""
+                typer.echo(f"{endpoint['id']:<6} {endpoint['protocol']:<7} {where}{unit}")
+        sys.stdout.flush()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        _read_stdin_lines(loop, lines)
+        started_s = clock.now()
+        pending = sorted(schedule)
+        while not stop.is_set():
+            next_at = pending[0][0] + started_s if pending else None
+            wait_s = (
+                0.25 if next_at is None else max(0.0, min(0.25, (next_at - clock.now()) / rate))
+            )
+            try:
+                line = await asyncio.wait_for(lines.get(), timeout=wait_s)
+            except TimeoutError:
+                line = None
+            while pending and pending[0][0] + started_s <= clock.now():
+                _, command = pending.pop(0)
+                await _play(command, simulated, model)
+            if line:
+                await _play(line, simulated, model)
+    finally:
+        await simulated.stop()
+
+
+async def _play(text: str, simulated: SimulatedPad, model: object) -> None:
+    text = text.strip()
+    if not text or text.startswith("#"):
+        return
+    try:
+        await parse_fault(text).apply(simulated, model)
+    except (FaultSyntaxError, KeyError) as error:
+        typer.echo(f"fault refused: {error}", err=True)
+        return
+    typer.echo(f"fault applied: {text}")
+    sys.stdout.flush()
+
+
+def _read_stdin_lines(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
+    """Feed standard input's lines to the loop from a daemon thread (stdin may be any file)."""
+
+    def reader() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+
+    threading.Thread(target=reader, name="sim-stdin", daemon=True).start()
