@@ -87,3 +87,36 @@ _MAX_WAIT_WALL_S = 0.25
 def real_clock() -> ScaledClock:
     """A clock at rate 1: real time."""
     return ScaledClock(1.0)
+
+
+class ManualClock:
+    """A clock that moves only when told to: for pure logic tests with no real I/O waits.
+
+    `sleep` yields to the loop and returns once `advance` has moved time past its deadline.
+    """
+
+    def __init__(self, start_s: float = 1000.0, *, epoch_s: float = 1_800_000_000.0) -> None:
+        self._now_s = start_s
+        self._epoch_offset_s = epoch_s - start_s
+
+    @property
+    def rate(self) -> float:
+        return 1.0
+
+    def now(self) -> float:
+        return self._now_s
+
+    def wall_now(self) -> float:
+        return self._epoch_offset_s + self._now_s
+
+    def advance(self, duration_s: float) -> None:
+        if duration_s < 0:
+            raise ValueError("a clock does not run backwards")
+        self._now_s += duration_s
+
+    async def sleep(self, duration_s: float) -> None:
+        await self.sleep_until(self._now_s + duration_s)
+
+    async def sleep_until(self, deadline_s: float) -> None:
+        while self._now_s < deadline_s:  # noqa: ASYNC110 (time moves only by advance())
+            await asyncio.sleep(0)
