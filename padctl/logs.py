@@ -18,6 +18,9 @@ def configure_logging(
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
     )
+    # asyncua logs every lost connection with a traceback through stdlib logging; padctl's
+    # hubs report outages themselves (once on loss, once on recovery).
+    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
 import structlog
@@ -39,7 +40,7 @@ class PlcServer(Protocol):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int: ...
     async def stop(self) -> None: ...
-    async def commands(self) -> dict[str, TagValue]: ...
+    def commands(self) -> dict[str, TagValue] | Awaitable[dict[str, TagValue]]: ...
     async def set_values(self, values: Mapping[str, TagValue]) -> None: ...
 
 
@@ -209,7 +210,9 @@ class SimulatedPad:
         for simulated in self.plcs.values():
             if simulated.stalled_scan:
                 continue
-            commands = await simulated.server.commands()
+            commands = simulated.server.commands()
+            if inspect.isawaitable(commands):  # pymodbus' datastore is read with await
+                commands = await commands
             simulated.watch_heartbeat(commands, now_s)
             if simulated.watchdog_tripped:
                 await simulated.server.set_values(simulated.safe_values)

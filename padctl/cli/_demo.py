@@ -58,7 +58,7 @@ def demo_command(
     if rate <= 0:
         typer.echo("padctl demo: --rate must be above 0", err=True)
         raise typer.Exit(2)
-    definition = load_definition_or_exit(pad)
+    definition = load_definition_or_exit(pad).at_clock_rate(rate)
     procedure_path = procedure or sequences_dir() / DEMO_PROCEDURE
     try:
         steps = load_procedure(procedure_path, definition)

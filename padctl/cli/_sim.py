@@ -87,6 +87,7 @@ async def _serve(
     physics: bool,
 ) -> None:
     clock = ScaledClock(rate)
+    definition = definition.at_clock_rate(rate)
     model = None
     if physics:
         from simulators.pad_model import PadModel

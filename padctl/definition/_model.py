@@ -225,4 +225,42 @@ class PadDefinition(_Strict):
                 )
         if not any(plc.id == plc_id for plc in self.plcs):
             raise KeyError(f"no PLC {plc_id!r} in pad definition {self.pad!r}")
-        return self.model_copy(update={"plcs": plcs})
+        return self._with_plcs(plcs)
+
+    def _with_plcs(self, plcs: list[ModbusPlc | OpcUaPlc]) -> PadDefinition:
+        copy = self.model_copy(update={"plcs": plcs})
+        for cached in ("_plcs_by_id", "_tags_by_name"):  # model_copy copies cached lookups
+            copy.__dict__.pop(cached, None)
+        return copy
+
+    def at_clock_rate(self, rate: float) -> PadDefinition:
+        """A copy whose communication timings hold in wall time when the clock runs at `rate`.
+
+        Networks and PLC scans cannot be sped up: a poll period, a staleness limit, a
+        timeout or a heartbeat watchdog given for real time is multiplied by the rate, so
+        it stays the same number of wall seconds while the physics runs faster.
+        """
+        factor = max(1.0, rate)
+        if factor == 1.0:
+            return self
+        plcs: list[ModbusPlc | OpcUaPlc] = []
+        for plc in self.plcs:
+            update: dict[str, object] = {
+                name: getattr(plc, name) * factor
+                for name in (
+                    "poll_period_s",
+                    "stale_after_s",
+                    "timeout_s",
+                    "reconnect_min_s",
+                    "reconnect_max_s",
+                )
+            }
+            if plc.heartbeat is not None:
+                update["heartbeat"] = plc.heartbeat.model_copy(
+                    update={
+                        "period_s": plc.heartbeat.period_s * factor,
+                        "watchdog_s": plc.heartbeat.watchdog_s * factor,
+                    }
+                )
+            plcs.append(plc.model_copy(update=update))
+        return self._with_plcs(plcs)

@@ -4,6 +4,7 @@ from padctl.plant._errors import CommError, PlantError, WriteFailed, WriteRefuse
 from padctl.plant._hub import Hub
 from padctl.plant._modbus_codec import ReadBlock, plan_read_blocks
 from padctl.plant._modbus_hub import ModbusHub
+from padctl.plant._opcua_hub import OpcUaHub
 from padctl.plant._plant import CommandJournal, Plant
 from padctl.plant._sample import Quality, Sample, TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
@@ -13,6 +14,7 @@ __all__ = [
     "CommandJournal",
     "Hub",
     "ModbusHub",
+    "OpcUaHub",
     "Plant",
     "PlantError",
     "Quality",

@@ -125,7 +125,7 @@ class ModbusHub:
         client = AsyncModbusTcpClient(
             self._plc.host,
             port=self._plc.port,
-            timeout=self._plc.timeout_s,
+            timeout=self._plc.timeout_s / (self._clock.rate or 1.0),  # clock s -> wall s
             retries=0,
             reconnect_delay=0,  # padctl supervises reconnection itself, with backoff
         )

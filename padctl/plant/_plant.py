@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,7 +24,9 @@ log = structlog.get_logger()
 class CommandJournal(Protocol):
     """Where commands are recorded before they are sent (padctl.journal.AsyncJournal)."""
 
-    async def append(self, kind: str, payload: dict[str, Any], *, actor: str) -> Any: ...
+    def append(self, kind: str, payload: Mapping[str, object], *, actor: str) -> Awaitable[Any]:
+        """Record a row; the awaitable completes once it is committed."""
+        ...
 
 
 class Plant:

@@ -1,0 +1,749 @@
+"""OPC UA hub: one supervised asyncua client per PLC, one subscription feeding the tag table.
+
+Also the value coding and certificate trust rules that the hub and simulated OPC UA PLCs share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import struct
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+from asyncua import ua
+from asyncua.client.client import Client
+from asyncua.client.ua_client import UaClientState
+from asyncua.common.subscription import DataChangeNotif, Subscription
+from asyncua.common.utils import ServiceError
+from asyncua.crypto import uacrypto
+from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+from asyncua.ua.attribute_ids import AttributeIds
+from asyncua.ua.status_codes import StatusCodes
+from asyncua.ua.uaerrors import UaError, UaStatusCodeError
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtensionOID
+
+from padctl.clock import Clock
+from padctl.definition import OpcUaPlc, Tag, TagType
+from padctl.plant._errors import CommError, WriteFailed, WriteRefused
+from padctl.plant._sample import Quality, TagValue
+from padctl.plant._tag_table import TagGroup, TagTable
+
+log = structlog.get_logger()
+
+_T = TypeVar("_T")
+
+VARIANT_TYPES = {
+    TagType.BOOL: ua.VariantType.Boolean,
+    TagType.UINT16: ua.VariantType.UInt16,
+    TagType.INT16: ua.VariantType.Int16,
+    TagType.INT32: ua.VariantType.Int32,
+    TagType.UINT32: ua.VariantType.UInt32,
+    TagType.FLOAT32: ua.VariantType.Float,
+    TagType.FLOAT64: ua.VariantType.Double,
+}
+_INTEGER_LIMITS = {
+    TagType.UINT16: (0, 0xFFFF),
+    TagType.INT16: (-0x8000, 0x7FFF),
+    TagType.INT32: (-0x8000_0000, 0x7FFF_FFFF),
+    TagType.UINT32: (0, 0xFFFF_FFFF),
+}
+_FLOAT32_MAX = struct.unpack(">f", b"\x7f\x7f\xff\xff")[0]
+
+# Requests per service call when reading or creating monitored items (real PLCs cap these).
+_ITEMS_PER_CALL = 500
+# Values the server keeps per monitored item between two publishes. An analog or counter tag
+# needs only its latest (a deeper queue multiplies notifications, and latency, for fast
+# signals); a discrete tag keeps its transitions, so a pulse shorter than the publishing
+# interval still reaches the tag table and its listeners.
+_ANALOG_QUEUE_SIZE = 1
+_DISCRETE_QUEUE_SIZE = 8
+# Round trips of a connection (hello, channel, session, activate, namespace, subscription,
+# read, monitored items): the connection as a whole must be up within this many timeouts.
+_CONNECT_TIMEOUTS = 8
+# asyncua's own health probe (a wall-clock read with a timeout of this interval) would mark a
+# busy server dead for good; the hub's watchdog does that job, so asyncua's only waits for a
+# dropped socket.
+_ASYNCUA_WATCHDOG_S = 3600.0
+_SESSION_TIMEOUT_MIN_MS = 10_000.0
+# The server sends a keep-alive publish at least this often (in watchdog periods); the
+# subscription counts as dead after this many missed keep-alives.
+_KEEPALIVE_MISSED_LIMIT = 3
+
+
+class OpcUaHub:
+    """Keeps one OPC UA PLC's tags fresh in the tag table through a subscription; writes outputs.
+
+    One asyncua client and one subscription per PLC. Data changes go straight from the
+    subscription's callback into the tag table; nothing is queued on the client side. A
+    watchdog reads the server state every `_watchdog_period_s` (clock) with the PLC's timeout
+    and checks that publishes (data or keep-alive) keep coming, so a server that stops
+    answering is reconnected, not just marked stale by age.
+    """
+
+    def __init__(
+        self,
+        *,
+        plc: OpcUaPlc,
+        tags: Sequence[Tag],
+        table: TagTable,
+        clock: Clock,
+        base_dir: Path | None = None,
+    ) -> None:
+        foreign = [tag.name for tag in tags if tag.plc != plc.id]
+        if foreign:
+            raise ValueError(f"tags {foreign} do not belong to PLC {plc.id}")
+        _check_security(plc)
+        self._plc = plc
+        self._tags = list(tags)
+        self._table = table
+        self._clock = clock
+        self._base_dir = base_dir
+        self._names = [tag.name for tag in self._tags]
+        # One OPC UA item is one group: its own timestamps and quality.
+        self._groups: list[TagGroup] = [table.group([name]) for name in self._names]
+        self._index_by_name = {name: index for index, name in enumerate(self._names)}
+        self._decoders = [_decoder(tag) for tag in self._tags]
+        self._queue_sizes = [
+            _DISCRETE_QUEUE_SIZE if tag.type is TagType.BOOL else _ANALOG_QUEUE_SIZE
+            for tag in self._tags
+        ]
+        self._client: Client | None = None
+        self._namespace_index: int | None = None
+        self._generation = 0
+        self._task: asyncio.Task[None] | None = None
+        self._first_connection = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._lost_reason = ""
+        self._write_lock = asyncio.Lock()
+        self._closing: asyncio.Future[None] | None = None
+        self._connected = False
+        self._outage_since_s: float | None = None
+        self.connection_count = 0
+        self.notification_count = 0
+        period_s = min(plc.timeout_s, plc.stale_after_s / 2)
+        self._watchdog_period_s = max(period_s, plc.publishing_interval_ms / 1000)
+
+    @property
+    def plc_id(self) -> str:
+        return self._plc.id
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._supervise(), name=f"opcua-hub-{self.plc_id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        closing = self._closing
+        if closing is not None and not closing.done():
+            await closing  # a close the supervisor began when it was cancelled
+        await self._close_client(graceful=True)
+
+    async def wait_connected(self, timeout_s: float) -> bool:
+        waiter = asyncio.ensure_future(self._first_connection.wait())
+        sleeper = asyncio.ensure_future(self._clock.sleep(timeout_s))
+        try:
+            await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
+            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+        return self._first_connection.is_set()
+
+    # -- supervision ------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        backoff_s = self._plc.reconnect_min_s
+        while True:
+            try:
+                client, subscription = await self._bounded(
+                    self._connect_and_subscribe(),
+                    self._plc.timeout_s * _CONNECT_TIMEOUTS,
+                    "connect and subscribe",
+                )
+                self._connected = True
+                self._recovered()
+                backoff_s = self._plc.reconnect_min_s
+                await self._watch(client, subscription)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the supervisor must outlive any failure
+                self._connected = False
+                await self._close_client(graceful=False)
+                self._report_outage(error)
+                await self._clock.sleep(backoff_s)
+                backoff_s = min(backoff_s * 2, self._plc.reconnect_max_s)
+
+    def _report_outage(self, error: BaseException) -> None:
+        detail = str(error) or type(error).__name__
+        if self._outage_since_s is None:
+            self._outage_since_s = self._clock.now()
+            log.error(
+                "plc_connection_lost",
+                plc=self.plc_id,
+                endpoint=self._plc.endpoint,
+                error=detail,
+                error_type=type(error).__name__,
+            )
+        else:
+            log.debug("plc_connection_still_lost", plc=self.plc_id, error=detail)
+
+    def _recovered(self) -> None:
+        self.connection_count += 1
+        self._first_connection.set()
+        if self._outage_since_s is not None:
+            log.info(
+                "plc_connection_restored",
+                plc=self.plc_id,
+                outage_s=round(self._clock.now() - self._outage_since_s, 3),
+            )
+            self._outage_since_s = None
+        elif self.connection_count == 1:
+            log.info(
+                "plc_connected",
+                plc=self.plc_id,
+                endpoint=self._plc.endpoint,
+                security=f"{self._plc.security.policy}/{self._plc.security.mode}",
+                items=len(self._tags),
+            )
+
+    async def _bounded(self, awaitable: Awaitable[_T], timeout_s: float, what: str) -> _T:
+        """Await `awaitable` for at most `timeout_s` clock seconds; TimeoutError naming `what`."""
+        work = asyncio.ensure_future(awaitable)
+        sleeper = asyncio.ensure_future(self._clock.sleep(timeout_s))
+        try:
+            await asyncio.wait([work, sleeper], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            if not work.done():
+                work.cancel()
+            await asyncio.gather(work, sleeper, return_exceptions=True)
+        if work.cancelled():
+            raise TimeoutError(f"{what}: no answer within {timeout_s:g} s")
+        return work.result()
+
+    async def _connect_and_subscribe(self) -> tuple[Client, Subscription]:
+        self._generation += 1
+        generation = self._generation
+        self._lost.clear()
+        client = Client(
+            self._plc.endpoint,
+            timeout=self._plc.timeout_s,
+            watchdog_intervall=_ASYNCUA_WATCHDOG_S,
+        )
+        client.name = "padctl"
+        client.description = f"padctl {self.plc_id}"
+        client.application_uri = "urn:padctl:client"
+        client.product_uri = "urn:padctl"
+        # The server forgets an abandoned session (after a stall) this long after its last use.
+        client.session_timeout = int(max(_SESSION_TIMEOUT_MIN_MS, self._plc.timeout_s * 10_000))
+        self._client = client
+        await self._configure_security(client)
+        await client.connect()
+        try:
+            namespace_index = await client.get_namespace_index(self._plc.namespace)
+        except ValueError:
+            raise CommError(
+                self.plc_id, f"server has no namespace {self._plc.namespace!r}"
+            ) from None
+        self._namespace_index = namespace_index
+        node_ids = [_node_id(tag, namespace_index) for tag in self._tags]
+        subscription = await client.create_subscription(
+            self._subscription_parameters(), _TableFeed(self, generation)
+        )
+        await self._initial_read(client, node_ids)
+        await self._monitor(subscription, node_ids)
+        return client, subscription
+
+    def _subscription_parameters(self) -> ua.CreateSubscriptionParameters:
+        interval_ms = self._plc.publishing_interval_ms
+        keepalive_count = max(1, math.ceil(self._watchdog_period_s * 1000 / interval_ms))
+        return ua.CreateSubscriptionParameters(
+            RequestedPublishingInterval=interval_ms,
+            RequestedLifetimeCount=keepalive_count * 3 * _KEEPALIVE_MISSED_LIMIT,
+            RequestedMaxKeepAliveCount=keepalive_count,
+            MaxNotificationsPerPublish=0,  # no limit
+            PublishingEnabled=True,
+            Priority=0,
+        )
+
+    async def _initial_read(self, client: Client, node_ids: list[ua.NodeId]) -> None:
+        for start in range(0, len(node_ids), _ITEMS_PER_CALL):
+            params = ua.ReadParameters(
+                MaxAge=0,
+                TimestampsToReturn=ua.TimestampsToReturn.Both,
+                NodesToRead=[
+                    ua.ReadValueId(NodeId=node_id, AttributeId=AttributeIds.Value)
+                    for node_id in node_ids[start : start + _ITEMS_PER_CALL]
+                ],
+            )
+            values = await client.uaclient.read(params)
+            for index, value in enumerate(values, start=start):
+                self._store(index, value)
+
+    async def _monitor(self, subscription: Subscription, node_ids: list[ua.NodeId]) -> None:
+        sampling_interval_ms = self._plc.publishing_interval_ms / 2
+        missing: list[str] = []
+        for start in range(0, len(node_ids), _ITEMS_PER_CALL):
+            requests = [
+                ua.MonitoredItemCreateRequest(
+                    ItemToMonitor=ua.ReadValueId(NodeId=node_id, AttributeId=AttributeIds.Value),
+                    MonitoringMode=ua.MonitoringMode.Reporting,
+                    RequestedParameters=ua.MonitoringParameters(
+                        ClientHandle=index,
+                        SamplingInterval=sampling_interval_ms,
+                        QueueSize=self._queue_sizes[index],
+                        DiscardOldest=True,
+                    ),
+                )
+                for index, node_id in enumerate(
+                    node_ids[start : start + _ITEMS_PER_CALL], start=start
+                )
+            ]
+            results = await subscription.create_monitored_items(requests)
+            for index, result in enumerate(results, start=start):
+                if isinstance(result, ua.StatusCode):
+                    missing.append(f"{self._names[index]} ({result.name})")
+                    self._table.mark_bad(
+                        self._groups[index],
+                        reason=f"PLC {self.plc_id} cannot monitor {node_ids[index]}: {result.name}",
+                        t_received_s=self._clock.now(),
+                    )
+        if missing:
+            log.error("plc_tags_not_monitored", plc=self.plc_id, tags=missing)
+
+    async def _watch(self, client: Client, subscription: Subscription) -> None:
+        """Return never; raise when the server stops answering or publishing."""
+        limit_s = self._watchdog_period_s * _KEEPALIVE_MISSED_LIMIT + self._plc.timeout_s
+        last_publish = subscription.last_publish_at
+        publish_seen_s = self._clock.now()
+        while True:
+            await self._sleep_unless_lost(self._watchdog_period_s)
+            if self._lost.is_set():
+                raise CommError(self.plc_id, self._lost_reason)
+            if client.uaclient.state is not UaClientState.CONNECTED:
+                raise CommError(self.plc_id, f"connection {client.uaclient.state.value}")
+            await self._bounded(
+                client.nodes.server_state.read_value(), self._plc.timeout_s, "keep-alive read"
+            )
+            now_s = self._clock.now()
+            if subscription.last_publish_at != last_publish:
+                last_publish, publish_seen_s = subscription.last_publish_at, now_s
+            elif now_s - publish_seen_s > limit_s:
+                raise CommError(
+                    self.plc_id,
+                    f"no publish (data or keep-alive) for {now_s - publish_seen_s:.1f} s",
+                )
+
+    async def _sleep_unless_lost(self, duration_s: float) -> None:
+        waiter = asyncio.ensure_future(self._lost.wait())
+        sleeper = asyncio.ensure_future(self._clock.sleep(duration_s))
+        try:
+            await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
+            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+
+    async def _close_client(self, *, graceful: bool) -> None:
+        """Close the current client; runs to the end even if the caller is cancelled."""
+        client, self._client = self._client, None
+        self._connected = False
+        self._namespace_index = None
+        self._generation += 1  # late callbacks of this connection are ignored
+        if client is None:
+            return
+        closing = asyncio.ensure_future(self._shut(client, graceful=graceful))
+        self._closing = closing
+        await asyncio.shield(closing)
+
+    async def _shut(self, client: Client, *, graceful: bool) -> None:
+        if graceful and client.uaclient.state is UaClientState.CONNECTED:
+            try:
+                # CloseSession deletes the subscription on the server.
+                await self._bounded(client.disconnect(), self._plc.timeout_s, "disconnect")
+                return
+            except Exception as error:  # fall through to the hard close
+                log.debug("plc_disconnect_failed", plc=self.plc_id, error=str(error))
+        protocol = client.uaclient.protocol
+        if protocol is None:
+            return  # the connect sequence failed and already closed its socket; nothing runs
+        if protocol.transport is not None:
+            protocol.transport.abort()
+            # One loop turn for the transport's connection_lost: pending requests fail at once,
+            # and disconnect() below sends nothing into a dead or stalled link.
+            await asyncio.sleep(0)
+        with contextlib.suppress(Exception):
+            await client.disconnect()
+
+    # -- data from the subscription ---------------------------------------------------------
+
+    def _on_data_change(self, generation: int, handle: int, value: ua.DataValue) -> None:
+        if generation != self._generation:
+            return
+        self.notification_count += 1
+        self._store(handle, value)
+
+    def _on_status_change(self, generation: int, status: ua.StatusCode) -> None:
+        if generation != self._generation or status.is_good():
+            return
+        self._lost_reason = f"subscription status {status.name}"
+        self._lost.set()
+
+    def _store(self, index: int, data_value: ua.DataValue) -> None:
+        received_s = self._clock.now()
+        status = data_value.StatusCode
+        variant = data_value.Value
+        raw = variant.Value if variant is not None else None
+        if status is None or status.is_good():
+            quality, reason = Quality.GOOD, ""
+        elif status.is_uncertain():
+            quality, reason = Quality.UNCERTAIN, f"PLC {self.plc_id} reports {status.name}"
+        else:
+            quality, reason = Quality.BAD, f"PLC {self.plc_id} reports {status.name}"
+        decoded = self._decoders[index](raw) if raw is not None else None
+        if decoded is None:
+            if raw is not None:
+                expected = self._tags[index].type.value
+                reason = f"PLC {self.plc_id} sent {type(raw).__name__} {raw!r}, not {expected}"
+            self._table.mark_bad(
+                self._groups[index],
+                reason=reason or f"PLC {self.plc_id} sent no value",
+                t_received_s=received_s,
+            )
+            return
+        self._table.update_group(
+            self._groups[index],
+            (decoded,),
+            t_source_s=self._source_time(data_value.SourceTimestamp, received_s),
+            t_received_s=received_s,
+            quality=quality,
+            reason=reason,
+        )
+
+    def _source_time(self, stamp: datetime | None, received_s: float) -> float:
+        """The PLC's source timestamp on the clock's scale (never later than reception)."""
+        if stamp is None or stamp.year < 2000:  # absent, or OPC UA's null date (1601)
+            return received_s
+        t_source_s = stamp.timestamp() - (self._clock.wall_now() - received_s)
+        return min(t_source_s, received_s)
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def write(self, tag: Tag, value: TagValue) -> None:
+        """Write one engineering value with the tag's OPC UA type; the server judges access."""
+        if tag.plc != self.plc_id or tag.name not in self._index_by_name:
+            raise WriteRefused(tag.name, f"not a tag of PLC {self.plc_id}")
+        raw = encode_value(tag, value)
+        client = self._client
+        namespace_index = self._namespace_index
+        if client is None or namespace_index is None or not self._connected:
+            raise CommError(self.plc_id, f"write {tag.name}: not connected")
+        node_id = _node_id(tag, namespace_index)
+        params = ua.WriteParameters(
+            NodesToWrite=[
+                ua.WriteValue(
+                    NodeId=node_id,
+                    AttributeId=AttributeIds.Value,
+                    Value=ua.DataValue(ua.Variant(raw, VARIANT_TYPES[tag.type])),
+                )
+            ]
+        )
+        try:
+            results = await self._bounded(
+                self._write_serialised(client, params), self._plc.timeout_s, f"write {tag.name}"
+            )
+        except TimeoutError as error:
+            raise CommError(self.plc_id, str(error)) from error
+        except UaStatusCodeError as error:
+            raise WriteFailed(
+                tag.name, f"PLC {self.plc_id} refused the request: {error}"
+            ) from error
+        except (OSError, UaError) as error:
+            raise CommError(
+                self.plc_id, f"write {tag.name}: {error or type(error).__name__}"
+            ) from error
+        status = results[0]
+        if not status.is_good():
+            raise WriteFailed(tag.name, f"PLC {self.plc_id} answered {status.name} for {node_id}")
+
+    async def _write_serialised(
+        self, client: Client, params: ua.WriteParameters
+    ) -> list[ua.StatusCode]:
+        async with self._write_lock:
+            return await client.uaclient.write(params)
+
+    # -- security ---------------------------------------------------------------------------
+
+    async def _configure_security(self, client: Client) -> None:
+        security = self._plc.security
+        if security.username is not None:
+            client.set_user(security.username)
+        if security.password_env is not None:
+            password = os.environ.get(security.password_env)
+            if password is None:
+                raise CommError(
+                    self.plc_id,
+                    f"environment variable {security.password_env} (the password) is not set",
+                )
+            client.set_password(password)
+        if security.policy == "None":
+            return
+        assert security.certificate is not None and security.private_key is not None
+        certificate_bytes = self._path(security.certificate).read_bytes()
+        key_bytes = read_private_key(self._path(security.private_key))
+        uri = application_uri_of(load_certificate(certificate_bytes))
+        if uri is not None:
+            client.application_uri = uri  # servers check it against the certificate
+        mode = getattr(ua.MessageSecurityMode, security.mode)
+        trusted = (
+            load_trusted_certificates(self._path(security.trust_store))
+            if security.trust_store is not None
+            else None
+        )
+        if security.server_certificate is not None:
+            server_der = _to_der(self._path(security.server_certificate).read_bytes())
+        else:
+            # Ask the server for its certificate over the unsecured discovery channel and judge it
+            # before opening a secure channel or sending any credentials.
+            endpoints = await client.connect_and_get_server_endpoints()
+            endpoint = Client.find_endpoint(endpoints, mode, SecurityPolicyBasic256Sha256.URI)
+            first = _first_certificate(endpoint.ServerCertificate)
+            if first is None:
+                raise CommError(self.plc_id, "server endpoint carries no certificate")
+            server_der = first
+        server_certificate = x509.load_der_x509_certificate(server_der)
+        if trusted is not None and not is_trusted(server_certificate, trusted):
+            raise CommError(
+                self.plc_id,
+                f"server certificate {server_certificate.subject.rfc4514_string()} "
+                f"is not in trust store {security.trust_store}",
+            )
+
+        async def same_server(
+            certificate: x509.Certificate, _application: ua.ApplicationDescription
+        ) -> None:
+            if certificate.public_bytes(_DER) != server_der:
+                raise ServiceError(StatusCodes.BadCertificateUntrusted)
+
+        client.certificate_validator = same_server
+        await client.set_security(
+            SecurityPolicyBasic256Sha256,
+            certificate=uacrypto.CertProperties(certificate_bytes, _format(certificate_bytes)),
+            private_key=uacrypto.CertProperties(key_bytes, _format(key_bytes)),
+            server_certificate=uacrypto.CertProperties(server_der, "der"),
+            mode=mode,
+        )
+
+    def _path(self, name: str) -> Path:
+        path = Path(name)
+        if not path.is_absolute() and self._base_dir is not None:
+            path = self._base_dir / path
+        return path
+
+
+class _TableFeed:
+    """asyncua subscription handler: every data change of one connection goes to the hub."""
+
+    def __init__(self, hub: OpcUaHub, generation: int) -> None:
+        self._hub = hub
+        self._generation = generation
+
+    def datachange_notification(self, node: Any, val: Any, data: DataChangeNotif) -> None:
+        item = data.monitored_item
+        self._hub._on_data_change(self._generation, item.ClientHandle, item.Value)
+
+    def status_change_notification(self, status: ua.StatusChangeNotification) -> None:
+        self._hub._on_status_change(self._generation, status.Status)
+
+
+# -- value coding ---------------------------------------------------------------------------
+
+
+def encode_value(tag: Tag, value: TagValue, *, clamp: bool = False) -> bool | int | float:
+    """The OPC UA value that carries engineering `value` of `tag` (raw = (value - offset) / scale).
+
+    WriteRefused if it does not fit the tag's type; with `clamp` (simulators), it is forced to.
+    """
+    if tag.type is TagType.BOOL:
+        if isinstance(value, bool):
+            return value
+        if clamp:
+            return bool(value)
+        raise WriteRefused(tag.name, f"expected true or false, got {value!r}")
+    if isinstance(value, bool) and not clamp:
+        raise WriteRefused(tag.name, f"expected a number for {tag.type.value}, got {value!r}")
+    number = float(value)
+    limits = _INTEGER_LIMITS.get(tag.type)
+    if limits is None:
+        top = _FLOAT32_MAX if tag.type is TagType.FLOAT32 else math.inf
+        if clamp:
+            return number if math.isnan(number) else min(max(number, -top), top)
+        if not math.isfinite(number) or abs(number) > top:
+            raise WriteRefused(tag.name, f"value {value!r} does not fit {tag.type.value}")
+        return number
+    if not math.isfinite(number):
+        if clamp:
+            return 0
+        raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
+    raw = round((number - tag.offset) / tag.scale)
+    low, high = limits
+    if not low <= raw <= high:
+        if clamp:
+            return min(max(raw, low), high)
+        raise WriteRefused(tag.name, f"raw value {raw} does not fit {tag.type.value}")
+    return raw
+
+
+def decode_value(tag: Tag, raw: Any) -> TagValue:
+    """The engineering value of `tag` from its OPC UA value; ValueError if the type is wrong."""
+    decoded = _decoder(tag)(raw)
+    if decoded is None:
+        raise ValueError(f"{tag.name}: {type(raw).__name__} {raw!r} is not a {tag.type.value}")
+    return decoded
+
+
+_Decoder = Callable[[Any], TagValue | None]
+
+
+def _decoder(tag: Tag) -> _Decoder:
+    """A function raw -> engineering value, or None when the raw value has the wrong type."""
+    if tag.type is TagType.BOOL:
+        return lambda raw: raw if isinstance(raw, bool) else None
+    if tag.type in _INTEGER_LIMITS:
+        scale, offset = tag.scale, tag.offset
+        if scale == 1.0 and offset == 0.0:
+            return lambda raw: raw if type(raw) is int else None
+        return lambda raw: raw * scale + offset if type(raw) is int else None
+    return lambda raw: float(raw) if type(raw) is float or type(raw) is int else None
+
+
+# -- certificates ---------------------------------------------------------------------------
+
+_DER = Encoding.DER
+
+
+def load_certificate(content: bytes) -> x509.Certificate:
+    """A certificate from PEM or DER bytes."""
+    if _format(content) == "pem":
+        return x509.load_pem_x509_certificate(content)
+    return x509.load_der_x509_certificate(content)
+
+
+def read_private_key(path: Path) -> bytes:
+    """The bytes of a private key file (PEM or DER), read without a thread."""
+    return path.read_bytes()
+
+
+def load_trusted_certificates(directory: Path) -> list[x509.Certificate]:
+    """The certificates (*.der, *.pem, *.crt) in a trust-store directory."""
+    if not directory.is_dir():
+        raise FileNotFoundError(f"trust store {directory} is not a directory")
+    certificates = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() in (".der", ".pem", ".crt", ".cer"):
+            certificates.append(load_certificate(path.read_bytes()))
+    return certificates
+
+
+def is_trusted(certificate: x509.Certificate, trusted: Sequence[x509.Certificate]) -> bool:
+    """Whether `certificate` is in `trusted`, or directly issued by a CA in it, and valid now.
+
+    Certificate validity is calendar time (UTC), not the plant clock.
+    """
+    now = datetime.now(UTC)
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        return False
+    der = certificate.public_bytes(_DER)
+    for anchor in trusted:
+        if anchor.public_bytes(_DER) == der:
+            return True
+        if anchor.subject != certificate.issuer or not _is_ca(anchor):
+            continue
+        try:
+            certificate.verify_directly_issued_by(anchor)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
+
+
+def application_uri_of(certificate: x509.Certificate) -> str | None:
+    """The application URI in a certificate's subject alternative names, if any."""
+    try:
+        extension = certificate.extensions.get_extension_for_oid(
+            ExtensionOID.SUBJECT_ALTERNATIVE_NAME
+        )
+    except x509.ExtensionNotFound:
+        return None
+    assert isinstance(extension.value, x509.SubjectAlternativeName)
+    uris = extension.value.get_values_for_type(x509.UniformResourceIdentifier)
+    return uris[0] if uris else None
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.value.ca
+
+
+def _format(content: bytes) -> str:
+    return "pem" if content.lstrip().startswith(b"-----BEGIN") else "der"
+
+
+def _to_der(content: bytes) -> bytes:
+    return load_certificate(content).public_bytes(_DER)
+
+
+def _first_certificate(der: bytes | None) -> bytes | None:
+    """The first certificate of a DER chain (servers may send their chain); None if none."""
+    if not der or len(der) < 2 or der[0] != 0x30:  # an ASN.1 SEQUENCE
+        return None
+    length = der[1]
+    if length < 0x80:
+        header, body = 2, length
+    else:
+        count = length & 0x7F
+        header, body = 2 + count, int.from_bytes(der[2 : 2 + count], "big")
+    return der[: header + body]
+
+
+def _node_id(tag: Tag, namespace_index: int) -> ua.NodeId:
+    return ua.NodeId(ua.String(tag.address), ua.Int16(namespace_index))
+
+
+def _check_security(plc: OpcUaPlc) -> None:
+    security = plc.security
+    where = f"PLC {plc.id} security"
+    if security.password_env is not None and security.username is None:
+        raise ValueError(f"{where}: password_env without username")
+    if security.policy == "None":
+        if security.mode != "None":
+            raise ValueError(f"{where}: mode {security.mode} needs a policy, not None")
+        return
+    if security.mode == "None":
+        raise ValueError(f"{where}: policy {security.policy} needs mode Sign or SignAndEncrypt")
+    if security.certificate is None or security.private_key is None:
+        raise ValueError(f"{where}: policy {security.policy} needs certificate and private_key")
+    if security.server_certificate is None and security.trust_store is None:
+        raise ValueError(
+            f"{where}: give server_certificate or trust_store, or the server is not verified"
+        )
