@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	$(BIN)/padctl demo --headless --rate 20
+	$(BIN)/padctl demo --headless --rate 40
 
 sim: venv
 	$(BIN)/padctl sim

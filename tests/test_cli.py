@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,7 @@ from padctl.cli import app
 from padctl.clock import ScaledClock
 from padctl.journal import Journal
 from tests.plc_fixtures import MODBUS_TEST_PAD, write_definition
-
-PADCTL = str(Path(sys.executable).parent / "padctl")
-
-
-async def _run(*args: str, timeout_s: float = 30.0) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        PADCTL, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+from tests.processes import PADCTL, run_padctl
 
 
 class _Sim:
@@ -95,26 +79,30 @@ async def test_sim_serves_and_read_reads_every_tag_then_a_stall_shows(tmp_path: 
             MODBUS_TEST_PAD.replace("    port: 1\n", f"    port: {endpoint['port']}\n"),
             "live.yaml",
         )
-        status, out, err = await _run("read", "--pad", str(live), "--json")
+        status, out, err = await run_padctl("read", "--pad", str(live), "--json")
         assert status == 0, err
         records = [json.loads(line) for line in out.splitlines()]
         assert len(records) == MODBUS_TEST_PAD.count("- {name:")
         assert {r["quality"] for r in records} == {"GOOD"}
         assert {"tag", "value", "unit", "quality", "timestamp"} <= set(records[0])
 
-        status, out, _ = await _run("read", "TST-PT-101", "TST-FV-101-CMD", "--pad", str(live))
+        status, out, _ = await run_padctl(
+            "read", "TST-PT-101", "TST-FV-101-CMD", "--pad", str(live)
+        )
         assert status == 0
         assert out.splitlines()[0].split()[:4] == ["TST-PT-101", "0", "bar", "GOOD"]
 
         await sim.send("stall TST")
         assert (await sim.line()).strip() == "fault applied: stall TST"
-        status, out, _ = await _run("read", "TST-PT-101", "--pad", str(live), "--timeout", "1")
+        status, out, _ = await run_padctl(
+            "read", "TST-PT-101", "--pad", str(live), "--timeout", "1"
+        )
         assert status == 1
         assert "BAD" in out and "never" in out
 
         await sim.send("restore TST")
         assert (await sim.line()).strip() == "fault applied: restore TST"
-        status, _, _ = await _run("read", "TST-PT-101", "--pad", str(live))
+        status, _, _ = await run_padctl("read", "TST-PT-101", "--pad", str(live))
         assert status == 0
     finally:
         assert await sim.terminate() == 0
@@ -122,18 +110,18 @@ async def test_sim_serves_and_read_reads_every_tag_then_a_stall_shows(tmp_path: 
 
 async def test_read_refuses_unknown_tags_and_bad_definitions(tmp_path: Path) -> None:
     pad_file = write_definition(tmp_path, MODBUS_TEST_PAD)
-    status, _, err = await _run("read", "NOPE-PT-1", "--pad", str(pad_file))
+    status, _, err = await run_padctl("read", "NOPE-PT-1", "--pad", str(pad_file))
     assert status == 2 and "unknown tag(s): NOPE-PT-1" in err
     bad = write_definition(
         tmp_path, MODBUS_TEST_PAD.replace('address: "ir:2"', 'address: "ir:1"'), "bad.yaml"
     )
-    status, _, err = await _run("read", "--pad", str(bad))
+    status, _, err = await run_padctl("read", "--pad", str(bad))
     assert status == 2
     assert f"{bad}:" in err and "overlaps tag TST-PT-101" in err and "nothing was started" in err
 
 
 async def test_sim_refuses_a_malformed_fault(tmp_path: Path) -> None:
-    status, _, err = await _run(
+    status, _, err = await run_padctl(
         "sim", "--pad", str(write_definition(tmp_path, MODBUS_TEST_PAD)), "--fault", "5 melt TST"
     )
     assert status == 2 and "unknown fault 'melt'" in err
