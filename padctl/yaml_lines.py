@@ -45,6 +45,11 @@ def _construct(
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node)
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"duplicate key {key!r} (a later value would silently win)",
+                    problem_mark=key_node.start_mark,
+                )
             child = (*location, key)
             lines[child] = key_node.start_mark.line + 1
             result[key] = _construct(value_node, child, lines, loader)

@@ -75,6 +75,16 @@ def test_valid_test_pad_loads(tmp_path: Path) -> None:
         ),
         ("{name: TST-ST-101, plc: TST", "{name: tst st 101, plc: TST", "String should match"),
         (
+            'type: int16, unit: K, range: [-300, 300], scale: 0.01, address: "ir:4"',
+            'type: int16, unit: K, range: [-300, 400], scale: 0.01, address: "ir:4"',
+            "beyond int16",
+        ),
+        (
+            'address: "hr:0", writable: true, safe: 0}',
+            'address: "hr:0", writable: true, safe: true}',
+            "must be a number",
+        ),
+        (
             'type: float32, unit: rpm, range: [0, 5000], address: "hr:12"}',
             'type: float32, unit: rpm, range: [0, 5000], address: "hr:12", colour: red}',
             "Extra inputs are not permitted",
@@ -121,6 +131,15 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
     text = MODBUS_TEST_PAD.replace("  - {name: TST-LT-101,", "  - {name: [TST-LT-101,")
     problems = _problems(tmp_path, text)
     assert len(problems) == 1 and ": yaml: " in problems[0]
+
+
+def test_duplicate_keys_are_refused_with_their_line(tmp_path: Path) -> None:
+    text = MODBUS_TEST_PAD.replace("    unit_id: 3\n", "    unit_id: 3\n    unit_id: 4\n")
+    problems = _problems(tmp_path, text)
+    line = _line_of(text, "unit_id: 4")
+    assert problems == [
+        f"{tmp_path / 'pad.yaml'}:{line}: yaml: duplicate key 'unit_id' (a later value would silently win)"
+    ]
 
 
 def test_missing_file_is_a_definition_error(tmp_path: Path) -> None:

@@ -131,11 +131,26 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
             yield (*at, "scale"), f"scale/offset apply to integer types only, not {tag.type.value}"
         if tag.scale == 0:
             yield (*at, "scale"), "scale must not be 0"
+        elif (limits := tag.type.integer_limits) is not None and tag.range is not None:
+            low, high = limits
+            raw = sorted(
+                ((tag.range[0] - tag.offset) / tag.scale, (tag.range[1] - tag.offset) / tag.scale)
+            )
+            if raw[0] < low - 0.5 or raw[1] > high + 0.5:
+                yield (
+                    (*at, "range"),
+                    (
+                        f"range {list(tag.range)} at scale {tag.scale:g} needs raw values "
+                        f"{raw[0]:g}..{raw[1]:g}, beyond {tag.type.value} ({low}..{high})"
+                    ),
+                )
         if tag.writable:
             if tag.safe is None:
                 yield (*at, "safe"), "a writable tag needs a safe value (driven on watchdog trip)"
             elif tag.type is TagType.BOOL and not isinstance(tag.safe, bool):
                 yield (*at, "safe"), f"safe value {tag.safe!r} of a bool tag must be true or false"
+            elif tag.type is not TagType.BOOL and isinstance(tag.safe, bool):
+                yield (*at, "safe"), f"safe value of a {tag.type.value} tag must be a number"
             elif tag.type is not TagType.BOOL and not tag.in_range(float(tag.safe)):
                 yield (
                     (*at, "safe"),

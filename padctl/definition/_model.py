@@ -33,6 +33,11 @@ class TagType(enum.StrEnum):
         """How many 16-bit Modbus registers one value of this type takes."""
         return _REGISTER_COUNTS[self]
 
+    @property
+    def integer_limits(self) -> tuple[int, int] | None:
+        """The raw value range of an integer type; None for bool and floats."""
+        return _INTEGER_LIMITS.get(self)
+
 
 _REGISTER_COUNTS = {
     TagType.BOOL: 1,
@@ -42,6 +47,14 @@ _REGISTER_COUNTS = {
     TagType.UINT32: 2,
     TagType.FLOAT32: 2,
     TagType.FLOAT64: 4,
+}
+
+
+_INTEGER_LIMITS = {
+    TagType.UINT16: (0, 0xFFFF),
+    TagType.INT16: (-0x8000, 0x7FFF),
+    TagType.INT32: (-0x8000_0000, 0x7FFF_FFFF),
+    TagType.UINT32: (0, 0xFFFF_FFFF),
 }
 
 

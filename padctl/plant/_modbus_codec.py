@@ -29,12 +29,6 @@ _STRUCT_CODES = {
     TagType.FLOAT32: "f",
     TagType.FLOAT64: "d",
 }
-_INTEGER_LIMITS = {
-    TagType.UINT16: (0, 0xFFFF),
-    TagType.INT16: (-0x8000, 0x7FFF),
-    TagType.INT32: (-0x8000_0000, 0x7FFF_FFFF),
-    TagType.UINT32: (0, 0xFFFF_FFFF),
-}
 
 
 @dataclass
@@ -152,9 +146,9 @@ def encode_registers(tag: Tag, value: TagValue, default_word_order: WordOrder) -
     if math.isnan(number) or math.isinf(number):
         raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
     raw: float | int = number
-    if tag.type in _INTEGER_LIMITS:
+    if (limits := tag.type.integer_limits) is not None:
         raw = round((number - tag.offset) / tag.scale)
-        low, high = _INTEGER_LIMITS[tag.type]
+        low, high = limits
         if not low <= raw <= high:
             raise WriteRefused(tag.name, f"raw value {raw} does not fit {tag.type.value}")
     return _pack_words(tag.type, raw, tag.word_order or default_word_order)
@@ -169,8 +163,8 @@ def encode_value_registers(
     word_order: WordOrder = WordOrder.BIG,
 ) -> list[int]:
     """Registers for a raw engineering value without write checks (for simulated PLCs)."""
-    if tag_type in _INTEGER_LIMITS:
-        low, high = _INTEGER_LIMITS[tag_type]
+    if (limits := tag_type.integer_limits) is not None:
+        low, high = limits
         number = float(value)
         raw: float | int = 0 if math.isnan(number) else round((number - offset) / scale)
         raw = min(max(int(raw), low), high)

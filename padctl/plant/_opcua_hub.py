@@ -50,12 +50,6 @@ VARIANT_TYPES = {
     TagType.FLOAT32: ua.VariantType.Float,
     TagType.FLOAT64: ua.VariantType.Double,
 }
-_INTEGER_LIMITS = {
-    TagType.UINT16: (0, 0xFFFF),
-    TagType.INT16: (-0x8000, 0x7FFF),
-    TagType.INT32: (-0x8000_0000, 0x7FFF_FFFF),
-    TagType.UINT32: (0, 0xFFFF_FFFF),
-}
 _FLOAT32_MAX = struct.unpack(">f", b"\x7f\x7f\xff\xff")[0]
 
 # Requests per service call when reading or creating monitored items (real PLCs cap these).
@@ -590,7 +584,7 @@ def encode_value(tag: Tag, value: TagValue, *, clamp: bool = False) -> bool | in
     if isinstance(value, bool) and not clamp:
         raise WriteRefused(tag.name, f"expected a number for {tag.type.value}, got {value!r}")
     number = float(value)
-    limits = _INTEGER_LIMITS.get(tag.type)
+    limits = tag.type.integer_limits
     if limits is None:
         top = _FLOAT32_MAX if tag.type is TagType.FLOAT32 else math.inf
         if clamp:
@@ -626,7 +620,7 @@ def _decoder(tag: Tag) -> _Decoder:
     """A function raw -> engineering value, or None when the raw value has the wrong type."""
     if tag.type is TagType.BOOL:
         return lambda raw: raw if isinstance(raw, bool) else None
-    if tag.type in _INTEGER_LIMITS:
+    if tag.type.integer_limits is not None:
         scale, offset = tag.scale, tag.offset
         if scale == 1.0 and offset == 0.0:
             return lambda raw: raw if type(raw) is int else None

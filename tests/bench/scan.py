@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import importlib.util
 import json
 import os
 import statistics
@@ -28,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from padctl.clock import ScaledClock  # noqa: E402
 from padctl.definition import ModbusPlc, PadDefinition, load_pad_definition  # noqa: E402
+from padctl.logs import configure_logging  # noqa: E402
 from padctl.plant import ModbusHub, TagTable  # noqa: E402
 from padctl.plant._opcua_hub import OpcUaHub  # noqa: E402
 from tests.bench.big_pad import OPCUA_PUBLISHING_INTERVAL_MS, write_big_pad  # noqa: E402
@@ -66,34 +69,12 @@ async def measure(definition: PadDefinition, cycles: int) -> dict[str, float | i
     try:
         if not await ua_hub.wait_connected(60):
             raise RuntimeError("OPC UA hub did not connect")
+        gc.collect()
+        gc.freeze()
         for _ in range(20):  # warm up
             await asyncio.gather(*(hub.scan_once() for hub in hubs))
-        latencies_ms.clear()
-        cycle_ms = []
-        for _ in range(cycles):
-            started = time.perf_counter()
-            await asyncio.gather(*(hub.scan_once() for hub in hubs))
-            cycle_ms.append((time.perf_counter() - started) * 1000)
-            await asyncio.sleep(0.005)  # as the poll loop would: let OPC UA traffic through
-
-        # Naive: one request per tag, the same tags.
-        naive_hubs = [
-            ModbusHub(
-                plc=p, tags=definition.tags_of(p.id), table=table, clock=clock, coalesce=False
-            )
-            for p in modbus_plcs
-        ]
-        for hub in naive_hubs:
-            await hub.connect()
-        naive_ms = []
-        for _ in range(3):
-            started = time.perf_counter()
-            await asyncio.gather(*(hub.scan_once() for hub in naive_hubs))
-            naive_ms.append((time.perf_counter() - started) * 1000)
-        for hub in naive_hubs:
-            await hub.stop()
-
-        # Bare pymodbus clients reading the same blocks, no decoding.
+        # Bare pymodbus clients (one more connection per PLC) reading the same blocks with no
+        # decoding; measured interleaved with padctl's scan so both see the same load.
         clients = []
         for plc in modbus_plcs:
             client = AsyncModbusTcpClient(plc.host, port=plc.port, timeout=2, retries=0)
@@ -111,15 +92,38 @@ async def measure(definition: PadDefinition, cycles: int) -> dict[str, float | i
             for table_name, start, count in plan:
                 await getattr(client, methods[table_name])(start, count=count, device_id=1)
 
+        latencies_ms.clear()
+        cycle_ms = []
         bare_ms = []
         for _ in range(cycles):
+            started = time.perf_counter()
+            await asyncio.gather(*(hub.scan_once() for hub in hubs))
+            cycle_ms.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.005)  # as the poll loop would: let OPC UA traffic through
             started = time.perf_counter()
             await asyncio.gather(*(bare_scan(c, p) for c, p in zip(clients, plans, strict=True)))
             bare_ms.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(0.005)
+        opcua_samples = list(latencies_ms)
+
+        # Naive: one request per tag, the same tags.
+        naive_hubs = [
+            ModbusHub(
+                plc=p, tags=definition.tags_of(p.id), table=table, clock=clock, coalesce=False
+            )
+            for p in modbus_plcs
+        ]
+        for hub in naive_hubs:
+            await hub.connect()
+        naive_ms = []
+        for _ in range(3):
+            started = time.perf_counter()
+            await asyncio.gather(*(hub.scan_once() for hub in naive_hubs))
+            naive_ms.append((time.perf_counter() - started) * 1000)
+        for hub in naive_hubs:
+            await hub.stop()
         for client in clients:
             client.close()
-        opcua_samples = list(latencies_ms)
     finally:
         for hub in hubs:
             await hub.stop()
@@ -147,10 +151,20 @@ async def measure(definition: PadDefinition, cycles: int) -> dict[str, float | i
     }
 
 
+def run_loop(main_coroutine):  # type: ignore[no-untyped-def]
+    """Run on uvloop where it installs, as padctl does."""
+    if importlib.util.find_spec("uvloop") is None:
+        return asyncio.run(main_coroutine)
+    import uvloop
+
+    return uvloop.run(main_coroutine)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cycles", type=int, default=500)
     args = parser.parse_args()
+    configure_logging(level="warning")
     with tempfile.TemporaryDirectory() as tmp:
         definition_path = write_big_pad(Path(tmp) / "bench_pad.yaml")
         definition = load_pad_definition(definition_path)
@@ -170,12 +184,7 @@ def main() -> None:
                 definition = definition.with_plc_endpoint(
                     endpoint["id"], host=endpoint["host"], port=endpoint["port"]
                 )
-            try:
-                import uvloop
-
-                result = uvloop.run(measure(definition, args.cycles))
-            except ImportError:
-                result = asyncio.run(measure(definition, args.cycles))
+            result = run_loop(measure(definition, args.cycles))
         finally:
             assert sim.stdin is not None
             sim.stdin.close()

@@ -8,6 +8,7 @@ Exits when its standard input closes.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from padctl.clock import ScaledClock
 from padctl.definition import load_pad_definition
+from padctl.logs import configure_logging
 from simulators.pad import SimulatedPad
 from tests.bench.big_pad import OPCUA_STAMP_TAGS
 
@@ -23,9 +25,12 @@ STAMP_PERIOD_S = 0.1
 
 
 async def main(definition_path: Path) -> None:
+    configure_logging(level="warning")
     definition = load_pad_definition(definition_path)
     pad = SimulatedPad(definition, ScaledClock(1.0), scan_wall_s=0.05)
     await pad.start()
+    gc.collect()
+    gc.freeze()  # a built asyncua server holds ~500k objects: keep them out of GC pauses
     try:
         for endpoint in pad.endpoints():
             print(json.dumps(endpoint), flush=True)
