@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
 
 
 class Clock(Protocol):
@@ -120,3 +122,29 @@ class ManualClock:
     async def sleep_until(self, deadline_s: float) -> None:
         while self._now_s < deadline_s:  # noqa: ASYNC110 (time moves only by advance())
             await asyncio.sleep(0)
+
+
+_T = TypeVar("_T")
+
+
+async def within(clock: Clock, awaitable: Awaitable[_T], timeout_s: float, what: str) -> _T:
+    """Await `awaitable` for at most `timeout_s` clock seconds; TimeoutError naming `what`."""
+    work = asyncio.ensure_future(awaitable)
+    sleeper = asyncio.ensure_future(clock.sleep(timeout_s))
+    try:
+        await asyncio.wait([work, sleeper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        if not work.done():
+            work.cancel()
+        await asyncio.gather(work, sleeper, return_exceptions=True)
+    if work.cancelled():
+        raise TimeoutError(f"{what}: no answer within {timeout_s:g} s")
+    return work.result()
+
+
+async def wait_event(clock: Clock, event: asyncio.Event, timeout_s: float) -> bool:
+    """Wait until `event` is set or `timeout_s` clock seconds pass; whether it is set."""
+    with contextlib.suppress(TimeoutError):
+        await within(clock, event.wait(), timeout_s, "event")
+    return event.is_set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from padctl.alarms._model import (
 )
 from padctl.clock import Clock
 from padctl.plant import CommandJournal, TagTable
+from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
@@ -219,10 +219,7 @@ class AlarmManager:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         if self._pending_journal:
             await asyncio.gather(*self._pending_journal, return_exceptions=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 
@@ -12,6 +11,7 @@ from padctl.definition import Heartbeat, PadDefinition
 from padctl.plant._errors import PlantError
 from padctl.plant._hub import Hub
 from padctl.plant._tag_table import TagTable
+from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
@@ -54,10 +54,7 @@ class HeartbeatKeeper:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _beat(self) -> None:
         next_beat_s = self._clock.now()

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 
 import structlog
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from padctl.clock import Clock
+from padctl.clock import Clock, wait_event
 from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
 from padctl.plant._sample import TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
+from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
@@ -71,22 +71,11 @@ class ModbusHub:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self._close_client()
 
     async def wait_connected(self, timeout_s: float) -> bool:
-        waiter = asyncio.ensure_future(self._first_scan.wait())
-        sleeper = asyncio.ensure_future(self._clock.sleep(timeout_s))
-        try:
-            await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
-            await asyncio.gather(waiter, sleeper, return_exceptions=True)
-        return self._first_scan.is_set()
+        return await wait_event(self._clock, self._first_scan, timeout_s)
 
     async def _supervise(self) -> None:
         backoff_s = self._plc.reconnect_min_s

@@ -31,11 +31,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 
-from padctl.clock import Clock
+from padctl.clock import Clock, wait_event, within
 from padctl.definition import OpcUaPlc, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._sample import Quality, TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
+from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
@@ -140,25 +141,14 @@ class OpcUaHub:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         closing = self._closing
         if closing is not None and not closing.done():
             await closing  # a close the supervisor began when it was cancelled
         await self._close_client(graceful=True)
 
     async def wait_connected(self, timeout_s: float) -> bool:
-        waiter = asyncio.ensure_future(self._first_connection.wait())
-        sleeper = asyncio.ensure_future(self._clock.sleep(timeout_s))
-        try:
-            await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
-            await asyncio.gather(waiter, sleeper, return_exceptions=True)
-        return self._first_connection.is_set()
+        return await wait_event(self._clock, self._first_connection, timeout_s)
 
     # -- supervision ------------------------------------------------------------------------
 
@@ -219,18 +209,7 @@ class OpcUaHub:
 
     async def _bounded(self, awaitable: Awaitable[_T], timeout_s: float, what: str) -> _T:
         """Await `awaitable` for at most `timeout_s` clock seconds; TimeoutError naming `what`."""
-        work = asyncio.ensure_future(awaitable)
-        sleeper = asyncio.ensure_future(self._clock.sleep(timeout_s))
-        try:
-            await asyncio.wait([work, sleeper], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            if not work.done():
-                work.cancel()
-            await asyncio.gather(work, sleeper, return_exceptions=True)
-        if work.cancelled():
-            raise TimeoutError(f"{what}: no answer within {timeout_s:g} s")
-        return work.result()
+        return await within(self._clock, awaitable, timeout_s, what)
 
     async def _connect_and_subscribe(self) -> tuple[Client, Subscription]:
         self._generation += 1
@@ -346,14 +325,7 @@ class OpcUaHub:
                 )
 
     async def _sleep_unless_lost(self, duration_s: float) -> None:
-        waiter = asyncio.ensure_future(self._lost.wait())
-        sleeper = asyncio.ensure_future(self._clock.sleep(duration_s))
-        try:
-            await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
-            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+        await wait_event(self._clock, self._lost, duration_s)
 
     async def _close_client(self, *, graceful: bool) -> None:
         """Close the current client; runs to the end even if the caller is cancelled."""

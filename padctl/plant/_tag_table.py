@@ -6,7 +6,7 @@ import asyncio
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from padctl.clock import Clock
+from padctl.clock import Clock, wait_event
 from padctl.definition import PadDefinition, Tag
 from padctl.plant._sample import Quality, Sample, TagValue
 
@@ -223,12 +223,5 @@ class TagTable:
             remaining_s = deadline_s - self._clock.now()
             if remaining_s <= 0:
                 return False
-            waiter = asyncio.ensure_future(self._updated.wait())
-            sleeper = asyncio.ensure_future(self._clock.sleep(min(remaining_s, recheck_s)))
-            try:
-                await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-                sleeper.cancel()
-                await asyncio.gather(waiter, sleeper, return_exceptions=True)
+            await wait_event(self._clock, self._updated, min(remaining_s, recheck_s))
         return True
