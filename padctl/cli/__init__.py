@@ -1,9 +1,9 @@
 """The padctl command line: the one place that composes whole programs."""
 
-from padctl.cli import _demo, _journal, _read, _sim
+from padctl.cli import _demo, _journal, _read, _sim, _subsystems
 from padctl.cli._app import app
 
-__all__ = ["_demo", "_journal", "_read", "_sim", "app", "main"]
+__all__ = ["_demo", "_journal", "_read", "_sim", "_subsystems", "app", "main"]
 
 
 def main() -> None:

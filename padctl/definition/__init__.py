@@ -7,6 +7,8 @@ from padctl.definition._loader import (
     validate_pad_document,
 )
 from padctl.definition._model import (
+    Actuator,
+    ActuatorKind,
     Heartbeat,
     ModbusAddress,
     ModbusPlc,
@@ -21,6 +23,8 @@ from padctl.definition._model import (
 )
 
 __all__ = [
+    "Actuator",
+    "ActuatorKind",
     "DefinitionError",
     "Heartbeat",
     "ModbusAddress",

@@ -178,6 +178,35 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
                 yield (*at, "word_order"), "word_order applies to Modbus tags only"
     for index, plc in enumerate(definition.plcs):
         yield from _check_heartbeat(index, plc, definition)
+    yield from _check_actuators(definition)
+
+
+def _check_actuators(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
+    names = {tag.name: tag for tag in definition.tags}
+    seen: set[str] = set()
+    for index, actuator in enumerate(definition.actuators):
+        at: Location = ("actuators", index)
+        if actuator.name in seen:
+            yield (*at, "name"), f"duplicate actuator {actuator.name!r}"
+        seen.add(actuator.name)
+        for field in ("command", "on_feedback", "off_feedback"):
+            name = getattr(actuator, field)
+            if name is None:
+                continue
+            tag = names.get(name)
+            if tag is None:
+                yield (*at, field), f"unknown tag {name!r}"
+            elif tag.type is not TagType.BOOL:
+                yield (*at, field), f"{name} must be a bool tag, not {tag.type.value}"
+            elif field == "command" and not tag.writable:
+                yield (*at, field), f"{name} is not writable: padctl cannot command it"
+            elif field != "command" and tag.writable:
+                yield (*at, field), f"{name} is a command, not feedback"
+        if actuator.timeout_s < max(actuator.on_limit_s, actuator.off_limit_s):
+            yield (
+                (*at, "timeout_s"),
+                (f"timeout {actuator.timeout_s:g} s is shorter than the stroke limits"),
+            )
 
 
 def _check_modbus_address(

@@ -184,11 +184,42 @@ class Tag(_Strict):
         return self.range[0] <= value <= self.range[1]
 
 
+class ActuatorKind(enum.StrEnum):
+    VALVE = "valve"
+    MOTOR = "motor"  # pumps, fans, heaters: run command and running feedback
+    LOCK = "lock"
+    BREAKER = "breaker"
+
+
+class Actuator(_Strict):
+    """Something that moves on a bool command, with feedback that proves it moved."""
+
+    name: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")  # the P&ID prefix, `LOX-FV-101`
+    kind: ActuatorKind
+    command: str  # writable bool tag: true = open / run / engage / close
+    on_feedback: str  # bool tag, true once the actuator is at its `true` position
+    off_feedback: str | None = None  # bool tag, true once at its `false` position
+    on_limit_s: float = Field(gt=0)  # checkout: longest acceptable stroke to `true`
+    off_limit_s: float = Field(gt=0)  # ... and back to `false`
+    timeout_s: float = Field(gt=0)  # a command's feedback must arrive within this
+    checkout: bool = True  # False: too hazardous to stroke in a checkout
+
+
 class PadDefinition(_Strict):
     pad: str
     description: str = ""
     plcs: list[Plc] = Field(min_length=1)
     tags: list[Tag] = Field(min_length=1)
+    actuators: list[Actuator] = Field(default_factory=list)
+    timeouts_s: dict[str, float] = Field(default_factory=dict)  # named operation time limits
+
+    @field_validator("timeouts_s")
+    @classmethod
+    def _positive_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, seconds in value.items():
+            if not seconds > 0:
+                raise ValueError(f"timeout {name!r} must be above 0 s, got {seconds}")
+        return value
 
     @cached_property
     def _tags_by_name(self) -> dict[str, Tag]:
@@ -214,6 +245,24 @@ class PadDefinition(_Strict):
             return self._plcs_by_id[plc_id]
         except KeyError:
             raise KeyError(f"no PLC {plc_id!r} in pad definition {self.pad!r}") from None
+
+    @cached_property
+    def _actuators_by_name(self) -> dict[str, Actuator]:
+        return {actuator.name: actuator for actuator in self.actuators}
+
+    def actuator(self, name: str) -> Actuator:
+        """The actuator called `name`; KeyError naming it if the pad has none."""
+        try:
+            return self._actuators_by_name[name]
+        except KeyError:
+            raise KeyError(f"no actuator {name!r} in pad definition {self.pad!r}") from None
+
+    def timeout_s(self, name: str) -> float:
+        """A named operation time limit; KeyError naming it if the pad has none."""
+        try:
+            return self.timeouts_s[name]
+        except KeyError:
+            raise KeyError(f"no timeout {name!r} in pad definition {self.pad!r}") from None
 
     def tags_of(self, plc_id: str) -> list[Tag]:
         """The tags of one PLC, in file order."""
@@ -242,7 +291,11 @@ class PadDefinition(_Strict):
 
     def _with_plcs(self, plcs: list[ModbusPlc | OpcUaPlc]) -> PadDefinition:
         copy = self.model_copy(update={"plcs": plcs})
-        for cached in ("_plcs_by_id", "_tags_by_name"):  # model_copy copies cached lookups
+        for cached in (
+            "_plcs_by_id",
+            "_tags_by_name",
+            "_actuators_by_name",
+        ):  # model_copy copies cached lookups
             copy.__dict__.pop(cached, None)
         return copy
 

@@ -72,6 +72,11 @@ class Plant:
                     clock=clock,
                 )
 
+    @property
+    def journal(self) -> CommandJournal | None:
+        """Where this plant's commands are journaled (None: a read-only plant)."""
+        return self._journal
+
     async def start(self) -> None:
         for hub in self.hubs.values():
             await hub.start()

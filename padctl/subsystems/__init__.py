@@ -1,0 +1,38 @@
+"""Pad subsystems: one state machine per pad system, commands proven by feedback."""
+
+from padctl.subsystems._checkout import CheckoutReport, StrokeResult
+from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
+from padctl.subsystems._diagram import mermaid
+from padctl.subsystems._errors import CommandRefused, SpecError, SubsystemError
+from padctl.subsystems._registry import ALL_SPECS, build_subsystems, compile_all
+from padctl.subsystems._spec import (
+    FAULT,
+    CommandSpec,
+    Interlock,
+    Mode,
+    Origin,
+    SubsystemSpec,
+)
+from padctl.subsystems._subsystem import CommandTicket, Subsystem
+
+__all__ = [
+    "ALL_SPECS",
+    "FAULT",
+    "CheckoutReport",
+    "CommandRefused",
+    "CommandSpec",
+    "CommandTicket",
+    "CompiledSubsystem",
+    "Interlock",
+    "Mode",
+    "Origin",
+    "SpecError",
+    "StrokeResult",
+    "Subsystem",
+    "SubsystemError",
+    "SubsystemSpec",
+    "build_subsystems",
+    "compile_all",
+    "compile_spec",
+    "mermaid",
+]

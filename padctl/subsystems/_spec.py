@@ -1,0 +1,108 @@
+"""Subsystem specifications: states, commands, interlocks and safing, as tables of data."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from padctl.plant import TagValue
+
+
+class Mode(enum.StrEnum):
+    AUTO = "AUTO"  # driven by a sequence; operators may only make it safe
+    MANUAL = "MANUAL"  # operators command it one step at a time
+    OUT_OF_SERVICE = "OUT_OF_SERVICE"  # locked out for maintenance; refuses all but safing
+
+
+class Origin(enum.StrEnum):
+    """Who is asking: an operator at a console, or a sequence the engine runs."""
+
+    OPERATOR = "operator"
+    SEQUENCE = "sequence"
+
+
+FAULT = "FAULT"  # every subsystem's States enum has a FAULT member
+
+
+@dataclass(frozen=True)
+class Interlock:
+    """A permissive: a named condition (`TAG OP VALUE`) that must hold on fresh GOOD data."""
+
+    name: str
+    condition: str
+
+
+Writes = tuple[tuple[str, TagValue], ...]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: where it may be given, what it checks, writes and waits for."""
+
+    name: str
+    source: tuple[enum.Enum, ...]
+    dest: enum.Enum
+    via: enum.Enum | None = None  # the state while the command is in progress
+    permissives: tuple[Interlock, ...] = ()
+    writes: Writes = ()
+    feedback: tuple[str, ...] = ()  # conditions that prove the command
+    timeout: str = ""  # an actuator name or a key of the definition's timeouts_s
+    after: Writes = ()  # written once feedback has proven the command (stop a held drive)
+    hazardous: bool = False  # arm-and-confirm at a console
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SubsystemSpec:
+    """A whole pad system: its state machine as data, its safe state and its actuators."""
+
+    name: str  # snake_case, e.g. "lox_loading"
+    title: str
+    states: type[enum.Enum]
+    initial: enum.Enum
+    safe_state: enum.Enum
+    commands: tuple[CommandSpec, ...]
+    safe_writes: Writes
+    safe_feedback: tuple[str, ...]
+    safe_timeout: str
+    actuators: tuple[str, ...] = ()  # actuator names: watched for uncommanded moves, checkout
+    description: str = ""
+    # Conditions that define the initial state when padctl starts (first match wins);
+    # otherwise a restarted padctl comes up in the initial state (or FAULT if nothing holds).
+    recognise: tuple[tuple[enum.Enum, tuple[str, ...]], ...] = field(default=())
+
+    def transition_table(self) -> list[dict[str, str]]:
+        """Every transition as {source, trigger, dest}, commands first, then the generic ones."""
+        table: list[dict[str, str]] = []
+        for command in self.commands:
+            first = command.via or command.dest
+            for source in command.source:
+                table.append({"source": source.name, "trigger": command.name, "dest": first.name})
+            if command.via is not None:
+                table.append(
+                    {
+                        "source": command.via.name,
+                        "trigger": f"{command.name}_confirmed",
+                        "dest": command.dest.name,
+                    }
+                )
+        names = [state.name for state in self.states]
+        for name in names:
+            if name != FAULT:
+                table.append({"source": name, "trigger": "fault", "dest": FAULT})
+        for name in names:
+            if name not in (FAULT, self.safe_state.name):
+                table.append({"source": name, "trigger": "safe", "dest": self.safe_state.name})
+        table.append({"source": FAULT, "trigger": "reset", "dest": self.safe_state.name})
+        return table
+
+    def command(self, name: str) -> CommandSpec:
+        for command in self.commands:
+            if command.name == name:
+                return command
+        raise KeyError(name)
+
+
+def state_names(states: Sequence[enum.Enum]) -> list[str]:
+    return [state.name for state in states]

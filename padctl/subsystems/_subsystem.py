@@ -1,0 +1,389 @@
+"""A running subsystem: its state machine, commands proven by feedback, faults and safing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from transitions.extensions.asyncio import AsyncMachine
+
+from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriority
+from padctl.clock import Clock, within
+from padctl.plant import Plant, PlantError
+from padctl.procedure import Condition
+from padctl.subsystems._checkout import CheckoutReport, run_checkout
+from padctl.subsystems._compiled import CompiledCommand, CompiledSubsystem
+from padctl.subsystems._errors import CommandRefused
+from padctl.subsystems._spec import FAULT, Mode, Origin, Writes
+from padctl.subsystems._watch import ActuatorWatch
+from padctl.tasks import cancel_and_wait
+
+log = structlog.get_logger()
+
+
+def _new_future() -> asyncio.Future[str]:
+    return asyncio.get_running_loop().create_future()
+
+
+@dataclass
+class CommandTicket:
+    """An accepted command; `outcome` resolves to 'confirmed' or 'fault: <reason>'."""
+
+    subsystem: str
+    command: str
+    outcome: asyncio.Future[str] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    async def wait(self) -> str:
+        return await self.outcome
+
+
+class Subsystem:
+    """One pad system under padctl's control (an AsyncMachine model)."""
+
+    machine_state: str
+
+    def __init__(
+        self,
+        compiled: CompiledSubsystem,
+        *,
+        plant: Plant,
+        clock: Clock,
+        alarms: AlarmManager | None = None,
+    ) -> None:
+        self.compiled = compiled
+        self.spec = compiled.spec
+        self.name = compiled.spec.name
+        self._plant = plant
+        self._clock = clock
+        self._alarms = alarms
+        self.mode = Mode.MANUAL
+        self.safed = True  # outputs proven safe since the last fault
+        self.last_fault = ""
+        self._inflight: asyncio.Task[None] | None = None
+        self._inflight_command = ""
+        self._lock = asyncio.Lock()
+        self.watch = ActuatorWatch(
+            subsystem=self.name,
+            actuators=compiled.actuators,
+            plant=plant,
+            clock=clock,
+            on_change=self._uncommanded,
+        )
+        self._machine = AsyncMachine(
+            model=self,
+            states=[state.name for state in self.spec.states],
+            transitions=[
+                {"trigger": _trigger(row["trigger"]), "source": row["source"], "dest": row["dest"]}
+                for row in self.spec.transition_table()
+            ],
+            initial=self.spec.initial.name,
+            auto_transitions=False,
+            model_attribute="machine_state",
+            after_state_change="_state_changed",
+            send_event=True,
+        )
+        self._alarm_ids = {
+            "fault": f"{self.name.upper()}-FAULT",
+            "safing": f"{self.name.upper()}-SAFING-FAILED",
+            "uncommanded": f"{self.name.upper()}-UNCOMMANDED",
+        }
+        if alarms is not None:
+            title = self.spec.title
+            alarms.define(
+                AlarmDefinition(
+                    id=self._alarm_ids["fault"],
+                    message=f"{title} FAULT",
+                    priority=AlarmPriority.HIGH,
+                    kind=AlarmKind.EVENT,
+                )
+            )
+            alarms.define(
+                AlarmDefinition(
+                    id=self._alarm_ids["safing"],
+                    message=f"{title}: safing not proven",
+                    priority=AlarmPriority.URGENT,
+                    kind=AlarmKind.EVENT,
+                )
+            )
+            alarms.define(
+                AlarmDefinition(
+                    id=self._alarm_ids["uncommanded"],
+                    message=f"{title}: uncommanded change",
+                    priority=AlarmPriority.HIGH,
+                    kind=AlarmKind.EVENT,
+                )
+            )
+
+    # ---- state ------------------------------------------------------------------------------
+    @property
+    def state(self) -> enum.Enum:
+        return self.spec.states[self.machine_state]
+
+    @property
+    def busy(self) -> str:
+        """The command in progress, or ''."""
+        if self._inflight is not None and not self._inflight.done():
+            return self._inflight_command
+        return ""
+
+    def recognise_state(self) -> str:
+        """The state the plant shows now (for start-up): first matching `recognise` entry."""
+        for state, conditions in self.compiled.recognise:
+            if conditions and all(self._holds(c) for c in conditions):
+                return state
+        return self.spec.initial.name
+
+    async def start(self) -> None:
+        """Take up the state the plant is in, and start watching the actuators."""
+        self.machine_state = self.recognise_state()
+        await self.watch.start()
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._inflight)
+        await self.watch.stop()
+
+    async def _state_changed(self, event: Any) -> None:
+        source = event.transition.source if event.transition else ""
+        log.info(
+            "subsystem_transition",
+            subsystem=self.name,
+            source=source,
+            dest=self.machine_state,
+            trigger=event.event.name,
+        )
+        await self._journal(
+            "transition",
+            {
+                "source": source,
+                "dest": self.machine_state,
+                "trigger": event.event.name.removeprefix("t_"),
+            },
+        )
+
+    async def _journal(self, kind: str, payload: dict[str, Any], actor: str = "padctl") -> None:
+        journal = self._plant.journal
+        if journal is not None:
+            await journal.append(kind, {"subsystem": self.name, **payload}, actor=actor)
+
+    # ---- commands ---------------------------------------------------------------------------
+    def _holds(self, condition: Condition) -> bool:
+        return condition.holds(self._plant.read(condition.tag))
+
+    def _describe(self, condition: Condition) -> str:
+        return condition.describe(self._plant.read(condition.tag))
+
+    async def refuse(self, command: str, reason: str, actor: str) -> CommandRefused:
+        await self._journal(
+            "command_refused",
+            {"command": command, "reason": reason, "state": self.machine_state},
+            actor,
+        )
+        log.warning("command_refused", subsystem=self.name, command=command, reason=reason)
+        return CommandRefused(self.name, command, reason)
+
+    def check(self, name: str, *, origin: Origin = Origin.OPERATOR) -> CompiledCommand:
+        """The command, if it may be given now; CommandRefused naming why not (no journal)."""
+        compiled = self.compiled.commands.get(name)
+        if compiled is None:
+            known = ", ".join(self.compiled.commands)
+            raise CommandRefused(self.name, name, f"unknown command (known: {known})")
+        if self.mode is Mode.OUT_OF_SERVICE:
+            raise CommandRefused(self.name, name, "subsystem is OUT OF SERVICE")
+        if self.mode is Mode.AUTO and origin is not Origin.SEQUENCE:
+            raise CommandRefused(self.name, name, "subsystem is in AUTO: the sequence commands it")
+        if self.mode is Mode.MANUAL and origin is Origin.SEQUENCE:
+            raise CommandRefused(
+                self.name, name, "subsystem is in MANUAL: a sequence may not command it"
+            )
+        if self.busy:
+            raise CommandRefused(self.name, name, f"command {self.busy} is in progress")
+        sources = [state.name for state in compiled.spec.source]
+        if self.machine_state not in sources:
+            raise CommandRefused(
+                self.name,
+                name,
+                f"state is {self.machine_state}; {name} needs {' or '.join(sources)}",
+            )
+        unmet = [
+            f"{interlock.name} ({self._describe(condition)})"
+            for interlock, condition in compiled.permissives
+            if not self._holds(condition)
+        ]
+        if unmet:
+            raise CommandRefused(self.name, name, "interlock not met: " + "; ".join(unmet))
+        return compiled
+
+    async def command(
+        self, name: str, *, actor: str, origin: Origin = Origin.OPERATOR
+    ) -> CommandTicket:
+        """Check, journal and write a command; its feedback is awaited in the background."""
+        async with self._lock:
+            try:
+                compiled = self.check(name, origin=origin)
+            except CommandRefused as refusal:
+                raise await self.refuse(name, refusal.reason, actor) from None
+            seen = {c.tag: self._plant.read(c.tag).value for _, c in compiled.permissives}
+            await self._journal(
+                "command_accepted",
+                {"command": name, "state": self.machine_state, "permissives_seen": seen},
+                actor,
+            )
+            ticket = CommandTicket(self.name, name)
+            await getattr(self, _trigger(name))()
+            try:
+                await self._write(compiled.spec.writes, actor=actor, why=name)
+            except PlantError as error:
+                await self._fault(f"{name}: write failed: {error}")
+                ticket.outcome.set_result(f"fault: {error}")
+                return ticket
+            self._inflight_command = name
+            self._inflight = asyncio.create_task(
+                self._confirm(compiled, ticket, actor), name=f"{self.name}-{name}"
+            )
+            return ticket
+
+    async def _write(self, writes: Writes, *, actor: str, why: str) -> None:
+        for tag, value in writes:
+            self.watch.commanded(tag, value)
+            await self._plant.write(tag, value, actor=actor, reason=f"{self.name}.{why}")
+
+    async def _confirm(self, compiled: CompiledCommand, ticket: CommandTicket, actor: str) -> None:
+        """Wait for the feedback; fault and safe if it does not come. Resolves the ticket last."""
+        name = compiled.spec.name
+        outcome = "fault: interrupted by safing"
+        try:
+            proven = await self._plant.table.wait_for(
+                lambda _t: all(self._holds(c) for c in compiled.feedback),
+                timeout_s=compiled.timeout_s,
+            )
+            if not proven:
+                missing = "; ".join(
+                    self._describe(c) for c in compiled.feedback if not self._holds(c)
+                )
+                outcome = f"fault: {name}: no feedback within {compiled.timeout_s:g} s: {missing}"
+                await self._fault(outcome.removeprefix("fault: "))
+                return
+            if compiled.spec.via is not None:
+                await getattr(self, _trigger(f"{name}_confirmed"))()
+            await self._write(compiled.spec.after, actor=actor, why=f"{name} (after feedback)")
+            await self._journal(
+                "command_confirmed", {"command": name, "state": self.machine_state}, actor
+            )
+            outcome = "confirmed"
+        except PlantError as error:
+            outcome = f"fault: {name}: {error}"
+            await self._fault(outcome.removeprefix("fault: "))
+        finally:
+            if not ticket.outcome.done():
+                ticket.outcome.set_result(outcome)
+
+    # ---- faults and safing ------------------------------------------------------------------
+    async def _fault(self, reason: str) -> None:
+        self.last_fault = reason
+        log.error("subsystem_fault", subsystem=self.name, reason=reason)
+        if self.machine_state != FAULT:
+            await getattr(self, _trigger("fault"))()
+        await self._journal("subsystem_fault", {"reason": reason})
+        if self._alarms is not None:
+            self._alarms.set_condition(self._alarm_ids["fault"], True, detail=reason)
+        await self._make_safe(actor="padctl", why="fault")
+
+    async def safe(self, *, actor: str, reason: str = "") -> bool:
+        """Drive the safe outputs and prove them; works in any mode and state. True if proven."""
+        await self._journal(
+            "safe_requested", {"reason": reason, "state": self.machine_state}, actor
+        )
+        return await self._make_safe(actor=actor, why=reason or "operator safing")
+
+    async def _make_safe(self, *, actor: str, why: str) -> bool:
+        if self._inflight is not None and self._inflight is not asyncio.current_task():
+            await cancel_and_wait(self._inflight)  # safing wins over a command in flight
+        try:
+            await self._write(self.spec.safe_writes, actor=actor, why=f"safing ({why})")
+            proven = await self._plant.table.wait_for(
+                lambda _t: all(self._holds(c) for c in self.compiled.safe_feedback),
+                timeout_s=self.compiled.safe_timeout_s,
+            )
+            detail = "; ".join(
+                self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)
+            )
+        except PlantError as error:
+            proven, detail = False, str(error)
+        self.safed = proven
+        if self._alarms is not None:
+            self._alarms.set_condition(self._alarm_ids["safing"], not proven, detail=detail)
+        await self._journal(
+            "safing_result", {"proven": proven, "detail": detail, "why": why}, actor
+        )
+        if proven and self.machine_state not in (FAULT, self.spec.safe_state.name):
+            await getattr(self, _trigger("safe"))()
+        if not proven:
+            log.error("safing_not_proven", subsystem=self.name, detail=detail)
+        return proven
+
+    async def reset(self, *, actor: str) -> None:
+        """Leave FAULT for the safe state, once safing is proven; never automatic."""
+        if self.machine_state != FAULT:
+            raise await self.refuse("reset", f"state is {self.machine_state}, not FAULT", actor)
+        unmet = [self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)]
+        if not self.safed or unmet:
+            raise await self.refuse("reset", "safe state not proven: " + "; ".join(unmet), actor)
+        await getattr(self, _trigger("reset"))()
+        if self._alarms is not None:
+            self._alarms.set_condition(self._alarm_ids["fault"], False)
+        await self._journal("fault_reset", {"fault": self.last_fault}, actor)
+
+    async def checkout(self, *, actor: str) -> CheckoutReport:
+        """Stroke every actuator (but the hazardous ones) and hold travel times to limits."""
+        return await run_checkout(self, actor=actor)
+
+    async def set_mode(self, mode: Mode, *, actor: str) -> None:
+        """Change mode; OUT OF SERVICE only from the safe state, with nothing in progress."""
+        if mode is Mode.OUT_OF_SERVICE and (
+            self.machine_state != self.spec.safe_state.name or self.busy
+        ):
+            raise await self.refuse(
+                "set_mode",
+                f"out of service needs state {self.spec.safe_state.name} and "
+                f"nothing in progress (state {self.machine_state})",
+                actor,
+            )
+        previous, self.mode = self.mode, mode
+        await self._journal("mode_changed", {"from": previous.value, "to": mode.value}, actor)
+
+    async def _uncommanded(self, detail: str, active: bool) -> None:
+        if self._alarms is not None:
+            self._alarms.set_condition(self._alarm_ids["uncommanded"], active, detail=detail)
+        if active:
+            await self._journal("uncommanded_change", {"detail": detail})
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait (clock seconds) until no command is in progress; False on timeout."""
+        task = self._inflight
+        if task is None or task.done():
+            return True
+        with contextlib.suppress(TimeoutError):
+            await within(self._clock, asyncio.shield(task), timeout_s, "command")
+        return task.done()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.spec.title,
+            "states": [state.name for state in self.spec.states],
+            "transitions": self.spec.transition_table(),
+            "safe_state": self.spec.safe_state.name,
+            "mode": self.mode.value,
+            "state": self.machine_state,
+        }
+
+
+def _trigger(name: str) -> str:
+    """Machine trigger names are prefixed so they never shadow the model's own methods."""
+    return f"t_{name}"

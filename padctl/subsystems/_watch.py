@@ -1,0 +1,109 @@
+"""Uncommanded change detection: outputs and positions that move without a command."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+import structlog
+
+from padctl.clock import Clock
+from padctl.definition import Actuator
+from padctl.plant import Plant, TagValue
+from padctl.tasks import cancel_and_wait
+
+log = structlog.get_logger()
+
+CHECK_PERIOD_S = 0.1
+
+
+class ActuatorWatch:
+    """Compares each actuator's command output and position with what padctl commanded.
+
+    Raises an alarm when the PLC's output differs from padctl's last command (somebody or
+    something else changed it: a PLC watchdog, a local panel), or when, once the stroke time
+    has passed, the position feedback disagrees with the command (a valve that moved by
+    itself, or drifted off its seat).
+    """
+
+    def __init__(
+        self,
+        *,
+        subsystem: str,
+        actuators: Sequence[Actuator],
+        plant: Plant,
+        clock: Clock,
+        on_change: Callable[[str, bool], Awaitable[None]],
+    ) -> None:
+        self._subsystem = subsystem
+        self._actuators = {actuator.command: actuator for actuator in actuators}
+        self._plant = plant
+        self._clock = clock
+        self._on_change = on_change
+        self._commanded: dict[str, tuple[bool, float]] = {}
+        self._active: dict[str, str] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.paused = False  # while a checkout strokes actuators on purpose
+
+    def commanded(self, tag: str, value: TagValue) -> None:
+        """padctl is about to write `value` to `tag`: that is now the expected output."""
+        if tag in self._actuators:
+            self._commanded[tag] = (bool(value), self._clock.now())
+
+    async def start(self) -> None:
+        for tag in self._actuators:
+            sample = self._plant.read(tag)
+            if sample.is_good and tag not in self._commanded:
+                self._commanded[tag] = (bool(sample.value), self._clock.now())
+        if self._task is None and self._actuators:
+            self._task = asyncio.create_task(self._run(), name=f"watch-{self._subsystem}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+
+    @property
+    def discrepancies(self) -> dict[str, str]:
+        """Actuator name -> what is wrong, for the actuators that disagree now."""
+        return dict(self._active)
+
+    async def _run(self) -> None:
+        while True:
+            await self._clock.sleep(CHECK_PERIOD_S)
+            if not self.paused:
+                await self.check()
+
+    async def check(self) -> None:
+        now_s = self._clock.now()
+        found: dict[str, str] = {}
+        for tag, actuator in self._actuators.items():
+            expected = self._commanded.get(tag)
+            output = self._plant.read(tag)
+            if not output.is_good:
+                continue  # stale or bad data is judged elsewhere (NO-GO), not guessed here
+            if expected is None:
+                self._commanded[tag] = (bool(output.value), now_s)
+                continue
+            commanded, since_s = expected
+            if bool(output.value) != commanded and now_s - since_s > actuator.timeout_s:
+                found[actuator.name] = (
+                    f"{tag} is {str(bool(output.value)).lower()}, padctl commanded "
+                    f"{str(commanded).lower()}"
+                )
+                continue
+            if now_s - since_s <= actuator.timeout_s:
+                continue  # still travelling
+            on = self._plant.read(actuator.on_feedback)
+            if on.is_good and bool(on.value) != commanded:
+                where = "at" if on.value else "off"
+                found[actuator.name] = (
+                    f"{actuator.on_feedback} {where} its position without a command "
+                    f"(commanded {str(commanded).lower()})"
+                )
+        if found != self._active:
+            appeared = {k: v for k, v in found.items() if self._active.get(k) != v}
+            self._active = found
+            detail = "; ".join(f"{name}: {what}" for name, what in sorted(found.items()))
+            if appeared:
+                log.warning("uncommanded_change", subsystem=self._subsystem, detail=detail)
+            await self._on_change(detail, bool(found))

@@ -1,0 +1,84 @@
+"""The reference pad on simulators, with padctl's plant, alarms and subsystems on top."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from padctl.alarms import AlarmManager
+from padctl.clock import ScaledClock
+from padctl.definition import PadDefinition, load_pad_definition
+from padctl.journal import AsyncJournal
+from padctl.plant import Plant
+from padctl.subsystems import ALL_SPECS, Mode, Subsystem, SubsystemSpec, build_subsystems
+from simulators.pad import SimulatedPad
+from simulators.pad_model import PadModel
+
+
+@dataclass
+class PadRig:
+    clock: ScaledClock
+    definition: PadDefinition
+    model: PadModel
+    sim: SimulatedPad
+    journal: AsyncJournal
+    plant: Plant
+    alarms: AlarmManager
+    subsystems: dict[str, Subsystem]
+
+    async def wait(self, predicate, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+        """Wait (clock seconds) until `predicate()` is true, re-checking on every update."""
+        return await self.plant.table.wait_for(lambda _t: bool(predicate()), timeout_s=timeout_s)
+
+    def all_good(self, *tags: str) -> bool:
+        """Whether every named tag reads GOOD now."""
+        return all(self.plant.read(tag).is_good for tag in tags)
+
+    async def journal_kinds(self) -> list[str]:
+        return [entry.kind for entry in await self.journal.entries()]
+
+    async def wait_journal(self, kind: str, timeout_s: float = 5.0) -> bool:
+        """Wait (clock seconds) until the journal holds a row of `kind`."""
+        deadline_s = self.clock.now() + timeout_s
+        while self.clock.now() < deadline_s:
+            if kind in await self.journal_kinds():
+                return True
+            await self.clock.sleep(0.05 * self.clock.rate)
+        return kind in await self.journal_kinds()
+
+
+@asynccontextmanager
+async def pad_rig(
+    tmp_path: Path,
+    *,
+    rate: float = 10.0,
+    specs: tuple[SubsystemSpec, ...] = ALL_SPECS,
+    mode: Mode = Mode.MANUAL,
+) -> AsyncIterator[PadRig]:
+    """Simulated reference pad at `rate`, padctl connected, every subsystem started."""
+    clock = ScaledClock(rate)
+    definition = load_pad_definition().at_clock_rate(rate)
+    model = PadModel(definition)
+    sim = SimulatedPad(definition, clock, process=model, scan_wall_s=0.01)
+    live = await sim.start()
+    try:
+        async with AsyncJournal(tmp_path / "journal.sqlite", clock=clock) as journal:
+            plant = Plant(definition=live, clock=clock, journal=journal)
+            alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
+            async with plant:
+                assert await plant.wait_connected(30.0 * rate), "simulated PLCs did not answer"
+                subsystems = build_subsystems(plant=plant, clock=clock, alarms=alarms, specs=specs)
+                await alarms.start()
+                for subsystem in subsystems.values():
+                    subsystem.mode = mode
+                    await subsystem.start()
+                try:
+                    yield PadRig(clock, live, model, sim, journal, plant, alarms, subsystems)
+                finally:
+                    for subsystem in subsystems.values():
+                        await subsystem.stop()
+                    await alarms.stop()
+    finally:
+        await sim.stop()
