@@ -41,10 +41,11 @@ def subsystems_command(
     if json_output:
         typer.echo(json.dumps(described, indent=2))
         return
-    for item in described:
+    for compiled_item in compiled.values():
+        spec = compiled_item.spec
         typer.echo(
-            f"{item['name']:<22} safe: {item['safe_state']:<16} commands: "
-            + ", ".join(item["commands"])
+            f"{spec.name:<22} safe: {spec.safe_state.name:<16} commands: "
+            + ", ".join(compiled_item.commands)
         )
 
 
