@@ -12,7 +12,14 @@ from padctl.clock import ScaledClock
 from padctl.definition import PadDefinition, load_pad_definition
 from padctl.journal import AsyncJournal
 from padctl.plant import Plant
-from padctl.subsystems import ALL_SPECS, Mode, Subsystem, SubsystemSpec, build_subsystems
+from padctl.subsystems import (
+    ALL_SPECS,
+    Mode,
+    PadContext,
+    Subsystem,
+    SubsystemSpec,
+    build_subsystems,
+)
 from simulators.pad import SimulatedPad
 from simulators.pad_model import PadModel
 
@@ -27,6 +34,7 @@ class PadRig:
     plant: Plant
     alarms: AlarmManager
     subsystems: dict[str, Subsystem]
+    context: PadContext
 
     async def wait(self, predicate, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
         """Wait (clock seconds) until `predicate()` is true, re-checking on every update."""
@@ -69,13 +77,18 @@ async def pad_rig(
             alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
             async with plant:
                 assert await plant.wait_connected(30.0 * rate), "simulated PLCs did not answer"
-                subsystems = build_subsystems(plant=plant, clock=clock, alarms=alarms, specs=specs)
+                context = PadContext()
+                subsystems = build_subsystems(
+                    plant=plant, clock=clock, alarms=alarms, context=context, specs=specs
+                )
                 await alarms.start()
                 for subsystem in subsystems.values():
                     subsystem.mode = mode
                     await subsystem.start()
                 try:
-                    yield PadRig(clock, live, model, sim, journal, plant, alarms, subsystems)
+                    yield PadRig(
+                        clock, live, model, sim, journal, plant, alarms, subsystems, context
+                    )
                 finally:
                     for subsystem in subsystems.values():
                         await subsystem.stop()

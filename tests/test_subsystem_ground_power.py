@@ -21,10 +21,16 @@ async def test_every_ground_power_transition(tmp_path: Path) -> None:
         assert power.machine_state == "ENERGIZING"
         assert await ticket.wait() == "confirmed"
         assert power.machine_state == "ON_EXTERNAL"
-        assert await (await power.command("transfer_to_internal", actor="pad-systems")).wait() == "confirmed"
+        assert (
+            await (await power.command("transfer_to_internal", actor="pad-systems")).wait()
+            == "confirmed"
+        )
         assert power.machine_state == "ON_INTERNAL"
         assert rig.plant.read("VEH-PWR-INT").value is True
-        assert await (await power.command("transfer_to_external", actor="pad-systems")).wait() == "confirmed"
+        assert (
+            await (await power.command("transfer_to_external", actor="pad-systems")).wait()
+            == "confirmed"
+        )
         assert power.machine_state == "ON_EXTERNAL"
         assert await (await power.command("de_energize", actor="pad-systems")).wait() == "confirmed"
         assert power.machine_state == "DE_ENERGIZED"
@@ -36,7 +42,9 @@ async def test_every_ground_power_transition(tmp_path: Path) -> None:
 async def test_refusals_name_the_reason_and_change_nothing(tmp_path: Path) -> None:
     async with pad_rig(tmp_path) as rig:
         power = rig.subsystems["ground_power"]
-        with pytest.raises(CommandRefused, match="state is DE_ENERGIZED; transfer_to_internal needs ON_EXTERNAL"):
+        with pytest.raises(
+            CommandRefused, match="state is DE_ENERGIZED; transfer_to_internal needs ON_EXTERNAL"
+        ):
             await power.command("transfer_to_internal", actor="op")
         with pytest.raises(CommandRefused, match="unknown command"):
             await power.command("launch", actor="op")
@@ -115,9 +123,10 @@ async def test_uncommanded_output_change_raises_an_alarm(tmp_path: Path) -> None
         assert await rig.wait(
             lambda: rig.alarms.get("GROUND_POWER-UNCOMMANDED").state is AlarmState.UNACK, 60
         )
-        assert "PWR-CB-842-CMD is true, padctl commanded false" in rig.alarms.get(
-            "GROUND_POWER-UNCOMMANDED"
-        ).detail
+        assert (
+            "PWR-CB-842-CMD is true, padctl commanded false"
+            in rig.alarms.get("GROUND_POWER-UNCOMMANDED").detail
+        )
         assert await rig.wait_journal("uncommanded_change")
 
 

@@ -2,6 +2,7 @@
 
 from padctl.subsystems._checkout import CheckoutReport, StrokeResult
 from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
+from padctl.subsystems._context import FLAGS, PadContext
 from padctl.subsystems._diagram import mermaid
 from padctl.subsystems._errors import CommandRefused, SpecError, SubsystemError
 from padctl.subsystems._registry import ALL_SPECS, build_subsystems, compile_all
@@ -18,6 +19,7 @@ from padctl.subsystems._subsystem import CommandTicket, Subsystem
 __all__ = [
     "ALL_SPECS",
     "FAULT",
+    "FLAGS",
     "CheckoutReport",
     "CommandRefused",
     "CommandSpec",
@@ -26,6 +28,7 @@ __all__ = [
     "Interlock",
     "Mode",
     "Origin",
+    "PadContext",
     "SpecError",
     "StrokeResult",
     "Subsystem",

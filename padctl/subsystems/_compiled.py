@@ -8,6 +8,7 @@ from padctl.definition import Actuator, PadDefinition
 from padctl.plant import WriteRefused
 from padctl.plant._plant import check_write
 from padctl.procedure import Condition, ConditionError, parse_condition
+from padctl.subsystems._context import parse_flag
 from padctl.subsystems._errors import SpecError
 from padctl.subsystems._spec import FAULT, CommandSpec, Interlock, SubsystemSpec, Writes
 
@@ -38,8 +39,12 @@ def compile_spec(spec: SubsystemSpec, definition: PadDefinition) -> CompiledSubs
         parsed = []
         for text in texts:
             try:
-                parsed.append(parse_condition(text, definition))
-            except ConditionError as error:
+                flag = parse_flag(text)
+                if flag is not None:
+                    parsed.append(Condition(tag=f"@{flag[0]}", op="==", value=flag[1], text=text))
+                else:
+                    parsed.append(parse_condition(text, definition))
+            except (ConditionError, ValueError) as error:
                 problems.append(f"{where}: {error}")
         return tuple(parsed)
 

@@ -7,6 +7,7 @@ from padctl.clock import Clock
 from padctl.definition import PadDefinition
 from padctl.plant import Plant
 from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
+from padctl.subsystems._context import PadContext
 from padctl.subsystems._spec import SubsystemSpec
 from padctl.subsystems._subsystem import Subsystem
 from padctl.subsystems.ground_power import GROUND_POWER
@@ -26,10 +27,12 @@ def build_subsystems(
     plant: Plant,
     clock: Clock,
     alarms: AlarmManager | None,
+    context: PadContext | None = None,
     specs: tuple[SubsystemSpec, ...] = ALL_SPECS,
 ) -> dict[str, Subsystem]:
-    """One running Subsystem per spec, on the given plant."""
+    """One running Subsystem per spec, on the given plant, sharing one pad context."""
+    shared = context or PadContext()
     return {
-        name: Subsystem(compiled, plant=plant, clock=clock, alarms=alarms)
+        name: Subsystem(compiled, plant=plant, clock=clock, alarms=alarms, context=shared)
         for name, compiled in compile_all(plant.definition, specs).items()
     }

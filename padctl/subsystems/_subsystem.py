@@ -13,10 +13,11 @@ from transitions.extensions.asyncio import AsyncMachine
 
 from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriority
 from padctl.clock import Clock, within
-from padctl.plant import Plant, PlantError
+from padctl.plant import Plant, PlantError, Sample
 from padctl.procedure import Condition
 from padctl.subsystems._checkout import CheckoutReport, run_checkout
 from padctl.subsystems._compiled import CompiledCommand, CompiledSubsystem
+from padctl.subsystems._context import PadContext
 from padctl.subsystems._errors import CommandRefused
 from padctl.subsystems._spec import FAULT, Mode, Origin, Writes
 from padctl.subsystems._watch import ActuatorWatch
@@ -55,8 +56,10 @@ class Subsystem:
         plant: Plant,
         clock: Clock,
         alarms: AlarmManager | None = None,
+        context: PadContext | None = None,
     ) -> None:
         self.compiled = compiled
+        self.context = context or PadContext()
         self.spec = compiled.spec
         self.name = compiled.spec.name
         self._plant = plant
@@ -172,11 +175,16 @@ class Subsystem:
             await journal.append(kind, {"subsystem": self.name, **payload}, actor=actor)
 
     # ---- commands ---------------------------------------------------------------------------
+    def _sample(self, tag: str) -> Sample:
+        if tag.startswith("@"):
+            return self.context.sample(tag[1:], self._clock.now())
+        return self._plant.read(tag)
+
     def _holds(self, condition: Condition) -> bool:
-        return condition.holds(self._plant.read(condition.tag))
+        return condition.holds(self._sample(condition.tag))
 
     def _describe(self, condition: Condition) -> str:
-        return condition.describe(self._plant.read(condition.tag))
+        return condition.describe(self._sample(condition.tag))
 
     async def refuse(self, command: str, reason: str, actor: str) -> CommandRefused:
         await self._journal(
@@ -228,7 +236,7 @@ class Subsystem:
                 compiled = self.check(name, origin=origin)
             except CommandRefused as refusal:
                 raise await self.refuse(name, refusal.reason, actor) from None
-            seen = {c.tag: self._plant.read(c.tag).value for _, c in compiled.permissives}
+            seen = {c.tag: self._sample(c.tag).value for _, c in compiled.permissives}
             await self._journal(
                 "command_accepted",
                 {"command": name, "state": self.machine_state, "permissives_seen": seen},
