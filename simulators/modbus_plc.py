@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -23,6 +23,15 @@ _FUNCTION_CODE = {
     ModbusTable.DISCRETE_INPUT: 2,
     ModbusTable.HOLDING_REGISTER: 3,
     ModbusTable.INPUT_REGISTER: 4,
+}
+
+
+# Function codes of client writes: single/multiple coils, single/multiple registers.
+_CLIENT_WRITES = {
+    5: ModbusTable.COIL,
+    15: ModbusTable.COIL,
+    6: ModbusTable.HOLDING_REGISTER,
+    16: ModbusTable.HOLDING_REGISTER,
 }
 
 
@@ -58,6 +67,8 @@ class ModbusPlcServer:
         self._server: ModbusTcpServer | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self.port = 0
+        # Called as listener(table, offset, values) when a client writes (benchmarks, tests).
+        self.write_listeners: list[Callable[[ModbusTable, int, list[int] | list[bool]], None]] = []
 
     @property
     def plc(self) -> ModbusPlc:
@@ -102,6 +113,7 @@ class ModbusPlcServer:
 
         return SimDevice(
             id=self._plc.unit_id,
+            action=self._on_request,
             simdata=(
                 bits(ModbusTable.COIL),
                 bits(ModbusTable.DISCRETE_INPUT),
@@ -109,6 +121,21 @@ class ModbusPlcServer:
                 registers(ModbusTable.INPUT_REGISTER),
             ),
         )
+
+    async def _on_request(
+        self,
+        function_code: int,
+        _start_address: int,
+        address: int,
+        _count: int,
+        _registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> None:
+        """pymodbus calls this for every request; client writes are passed to listeners."""
+        table = _CLIENT_WRITES.get(function_code)
+        if table is not None and set_values is not None:
+            for listener in self.write_listeners:
+                listener(table, address, set_values)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Serve on `host:port` (0: ephemeral); returns the bound port."""
