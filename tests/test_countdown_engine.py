@@ -1,0 +1,213 @@
+"""The countdown engine on the simulated pad: holds, polls, LCC, cutoff, recycle, scrub, crash."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from padctl.countdown import (
+    Countdown,
+    CountdownRefused,
+    SequenceError,
+    load_lcc,
+    load_sequence,
+)
+from padctl.subsystems import ALL_SPECS
+from padctl.subsystems.ground_power import GROUND_POWER
+from tests.pad_rig import PadRig, pad_rig
+from tests.plc_fixtures import write_definition
+
+pytestmark = pytest.mark.slow
+
+MINI = """\
+countdown: mini
+profiles: [test-flight, full]
+positions: [test_conductor, pad_systems]
+start: T-00:02:00
+terminal_count: T-00:00:30
+window: {open: 0, close: 900}
+recycle_points:
+  - {id: RP-1, at: T-00:01:00, require: ["PWR-ET-841 >= 360"]}
+events:
+  - {at: T-00:01:50, name: Vehicle power on, do: [ground_power.energize]}
+  - {at: T-00:01:30, name: Power check, expect: ["PWR-ET-842 >= 27"]}
+  - {at: T-00:01:00, name: Built-in hold 1, hold: BIH-1, duration: 10, poll: true}
+  - {at: T-00:00:20, name: Vehicle to internal power, do: [ground_power.transfer_to_internal]}
+liftoff_within_s: 5
+scrub:
+  - {name: Vehicle power off, do: [ground_power.de_energize], within_s: 30}
+"""
+LCC = """\
+lcc:
+  - {id: LCC-PWR-001, name: Pad main bus voltage, tags: [PWR-ET-841], low: 360, from: T-00:01:55, to: T-0}
+"""
+
+
+@asynccontextmanager
+async def counting(
+    tmp_path: Path, text: str = MINI, rate: float = 20
+) -> AsyncIterator[tuple[PadRig, Countdown]]:
+    async with pad_rig(tmp_path, rate=rate, specs=(GROUND_POWER,)) as rig:
+        sequence = load_sequence(
+            write_definition(tmp_path, text, "count.yaml"),
+            profile="full",
+            definition=rig.definition,
+            specs=ALL_SPECS,
+        )
+        lcc = load_lcc(write_definition(tmp_path, LCC, "lcc.yaml"), rig.definition)
+        countdown = Countdown(
+            sequence=sequence,
+            subsystems=rig.subsystems,
+            plant=rig.plant,
+            clock=rig.clock,
+            context=rig.context,
+            lcc=lcc,
+        )
+        try:
+            yield rig, countdown
+        finally:
+            await countdown.stop()
+
+
+async def _until(rig: PadRig, predicate, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+    return await rig.wait(predicate, timeout_s)
+
+
+async def test_built_in_hold_needs_the_poll_then_cutoff_without_liftoff_then_recycle(
+    tmp_path: Path,
+) -> None:
+    async with counting(tmp_path) as (rig, countdown):
+        await countdown.start(actor="tc")
+        with pytest.raises(CountdownRefused, match="the count is counting"):
+            await countdown.start(actor="tc")
+        assert await _until(rig, lambda: countdown.hold_reason == "built-in hold BIH-1", 120)
+        assert countdown.state.name == "HOLDING"
+        t_in_hold = countdown.t_now()
+        with pytest.raises(CountdownRefused, match="no GO from test_conductor, pad_systems"):
+            await countdown.resume(actor="tc")
+        await countdown.answer_poll(position="test_conductor", go=True, actor="tc")
+        with pytest.raises(CountdownRefused, match="no position 'cook'"):
+            await countdown.answer_poll(position="cook", go=True, actor="x")
+        await countdown.answer_poll(position="pad_systems", go=True, actor="ps")
+        assert countdown.t_now() == t_in_hold  # T stopped in the hold
+        # The built-in hold ends by itself once its time is up and the poll is all GO.
+        assert await _until(rig, lambda: countdown.state.name == "TERMINAL_COUNT", 120)
+        assert rig.context.flags["terminal_count"]
+        # No vehicle answers: no liftoff 5 s after T-0 -> cutoff, safing.
+        assert await _until(rig, lambda: countdown.hold_reason.startswith("cutoff"), 200)
+        assert "no liftoff 5 s after T-0" in countdown.hold_reason
+        assert rig.subsystems["ground_power"].machine_state == "DE_ENERGIZED"
+        kinds = [event.kind for event in countdown.timeline]
+        assert kinds.index("CUTOFF") < kinds.index("SAFING") < kinds.index("SAFED")
+        with pytest.raises(CountdownRefused, match="recycle or scrub instead"):
+            await countdown.resume(actor="tc")
+        with pytest.raises(CountdownRefused, match="no recycle point 'RP-9'"):
+            await countdown.recycle(actor="tc", point="RP-9")
+        await countdown.recycle(actor="tc", point="RP-1")
+        assert countdown.t_now() == -60 and countdown.state.name == "HOLDING"
+        assert not rig.context.flags["terminal_count"]
+        answers = await rig.journal.entries(kinds=["poll_answer"])
+        assert [(e.actor, e.payload["position"]) for e in answers] == [
+            ("tc", "test_conductor"),
+            ("ps", "pad_systems"),
+        ]
+
+
+async def test_lcc_breach_before_terminal_count_holds_and_resume_needs_poll_and_clear_lcc(
+    tmp_path: Path,
+) -> None:
+    async with counting(tmp_path) as (rig, countdown):
+        await countdown.start(actor="tc")
+        assert await _until(rig, lambda: countdown.t_now() > -100, 60)
+        rig.model.sensor_override("PWR-ET-841", 300.0)
+        assert await _until(rig, lambda: countdown.state.name == "HOLDING", 30)
+        assert "LCC-PWR-001" in countdown.hold_reason
+        for position in ("test_conductor", "pad_systems"):
+            await countdown.answer_poll(position=position, go=True, actor=position)
+        with pytest.raises(CountdownRefused, match="LCC violated: LCC-PWR-001"):
+            await countdown.resume(actor="tc")
+        rig.model.sensor_override("PWR-ET-841", None)
+        assert await _until(rig, lambda: rig.plant.read("PWR-ET-841").value > 360, 30)
+        await countdown.resume(actor="tc")
+        assert countdown.state.name == "COUNTING"
+
+
+async def test_lcc_breach_in_terminal_count_cuts_off_and_safes(tmp_path: Path) -> None:
+    text = MINI.replace(
+        "{at: T-00:01:00, name: Built-in hold 1, hold: BIH-1, duration: 10, poll: true}",
+        "{at: T-00:01:00, name: Built-in hold 1, hold: BIH-1, duration: 1, poll: true}",
+    )
+    async with counting(tmp_path, text) as (rig, countdown):
+        await countdown.start(actor="tc")
+        assert await _until(rig, lambda: countdown.poll is not None, 120)
+        for position in ("test_conductor", "pad_systems"):
+            await countdown.answer_poll(position=position, go=True, actor=position)
+        assert await _until(rig, lambda: countdown.t_now() > -10, 120)
+        assert countdown.state.name == "TERMINAL_COUNT"
+        rig.model.sensor_override("PWR-ET-841", 300.0)
+        assert await _until(rig, lambda: countdown.hold_reason.startswith("cutoff"), 30)
+        assert "LCC-PWR-001" in countdown.hold_reason
+        assert rig.subsystems["ground_power"].machine_state == "DE_ENERGIZED"
+        assert countdown.t_now() < 0  # cut off before T-0
+
+
+async def test_window_close_scrubs_and_secures(tmp_path: Path) -> None:
+    text = MINI.replace("window: {open: 0, close: 900}", "window: {open: 0, close: 150}")
+    async with counting(tmp_path, text) as (rig, countdown):
+        await countdown.start(actor="tc")
+        # The built-in hold (10 s) plus a held poll pushes T-0 past the window close.
+        assert await _until(rig, lambda: countdown.state.name == "SECURED", 200)
+        assert countdown.result.startswith("SCRUBBED: launch window")
+        assert rig.subsystems["ground_power"].machine_state == "DE_ENERGIZED"
+
+
+async def test_a_crashed_sequence_still_safes_the_pad(tmp_path: Path) -> None:
+    async with counting(tmp_path) as (rig, countdown):
+        await countdown.start(actor="tc")
+        power = rig.subsystems["ground_power"]
+        assert await _until(rig, lambda: power.machine_state == "ON_EXTERNAL", 60)
+
+        async def broken_step() -> None:
+            raise RuntimeError("sequence bug")
+
+        countdown.step = broken_step  # type: ignore[method-assign]
+        assert await _until(rig, lambda: countdown.result.startswith("CRASHED"), 30)
+        assert power.machine_state == "DE_ENERGIZED"
+        assert "countdown_crashed" in await rig.journal_kinds()
+
+
+def test_malformed_sequences_are_rejected_with_lines(tmp_path: Path) -> None:
+    from padctl.definition import load_pad_definition
+
+    definition = load_pad_definition()
+    text = (
+        MINI.replace("ground_power.energize", "ground_power.explode")
+        .replace("{at: T-00:01:30, name: Power check", "{at: T-00:01:55, name: Power check")
+        .replace("PWR-ET-842 >= 27", "PWR-ET-999 >= 27")
+        .replace("poll: true", "poll: false")
+    )
+    path = write_definition(tmp_path, text, "bad.yaml")
+    with pytest.raises(SequenceError) as caught:
+        load_sequence(path, profile="full", definition=definition, specs=ALL_SPECS)
+    problems = "\n".join(caught.value.problems)
+    lines = text.splitlines()
+
+    def line_of(needle: str) -> int:
+        return next(n for n, line in enumerate(lines, 1) if needle in line)
+
+    assert (
+        f"{path}:{line_of('explode')}: subsystem ground_power has no command 'explode'" in problems
+    )
+    assert f"{path}:{line_of('Power check')}: 'Power check' at T-00:01:55 is before" in problems
+    assert "no tag 'PWR-ET-999'" in problems
+    assert "no built-in hold with a GO/NO-GO poll" in problems
+    with pytest.raises(SequenceError, match="no profile 'moon'"):
+        load_sequence(
+            write_definition(tmp_path, MINI, "ok.yaml"),
+            profile="moon",
+            definition=definition,
+            specs=ALL_SPECS,
+        )
