@@ -179,6 +179,38 @@ async def test_a_crashed_sequence_still_safes_the_pad(tmp_path: Path) -> None:
         assert "countdown_crashed" in await rig.journal_kinds()
 
 
+async def test_a_restarted_padctl_comes_up_holding_and_never_resumes_by_itself(
+    tmp_path: Path,
+) -> None:
+    async with counting(tmp_path) as (rig, countdown):
+        await countdown.start(actor="tc")
+        assert await _until(rig, lambda: countdown.t_now() > -95, 60)
+        await countdown.stop()  # padctl dies (the task is gone, the journal remains)
+        t_at_death = countdown.t_now()
+        sequence = countdown.sequence
+        reborn = Countdown(
+            sequence=sequence,
+            subsystems=rig.subsystems,
+            plant=rig.plant,
+            clock=rig.clock,
+            context=rig.context,
+        )
+        entries = await rig.journal.entries(kinds=["countdown_state", "countdown_event"])
+        try:
+            assert await reborn.recover(entries)
+            assert reborn.state.name == "HOLDING"
+            assert reborn.hold_reason == "padctl restarted during COUNTING: holding"
+            assert -110 <= reborn.t_now() <= t_at_death  # the last journaled point, not later
+            assert reborn._next_event == 1  # the events already run are not run again
+            t_before = reborn.t_now()
+            await rig.clock.sleep(5)
+            assert reborn.t_now() == t_before and reborn.state.name == "HOLDING"
+            with pytest.raises(CountdownRefused, match="GO/NO-GO poll incomplete"):
+                await reborn.resume(actor="tc")
+        finally:
+            await reborn.stop()
+
+
 def test_malformed_sequences_are_rejected_with_lines(tmp_path: Path) -> None:
     from padctl.definition import load_pad_definition
 

@@ -55,6 +55,7 @@ COUNT_TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "scrub", "source": [S.COUNTING, S.HOLDING, S.SAFING], "dest": S.SCRUBBED},
     {"trigger": "secure", "source": [S.SCRUBBED, S.LIFTOFF], "dest": S.SECURED},
     {"trigger": "liftoff", "source": S.TERMINAL_COUNT, "dest": S.LIFTOFF},
+    {"trigger": "recover", "source": S.IDLE, "dest": S.HOLDING},  # after a restart
 ]
 
 
@@ -260,6 +261,9 @@ class Countdown:
             )
 
     async def _resume(self, actor: str) -> None:
+        for subsystem in self.subsystems.values():
+            if subsystem.mode is Mode.MANUAL:  # e.g. after a restart: the sequence drives again
+                await subsystem.set_mode(Mode.AUTO, actor=actor)
         self.hold_reason, self._hold_id, self._hold_until_s, self.poll = "", None, None, None
         await self.t_resume()  # type: ignore[attr-defined]
         self._run_t()
@@ -320,6 +324,37 @@ class Countdown:
             if self.state not in (S.COUNTING, S.HOLDING):
                 raise CountdownRefused("scrub", f"the count is {self.state.value}")
             await self._scrub(f"{reason} (by {actor})")
+
+    async def recover(self, entries: list[Any], *, actor: str = "padctl") -> bool:
+        """After a restart: if the journal shows a count under way, come up HOLDING.
+
+        `entries` are the journal's `countdown_state` and `countdown_event` rows, oldest
+        first. The T clock is taken from the last one and stays stopped (no event is run
+        twice); the L clock is carried over by wall time. Nothing resumes by itself: a
+        resume needs a full GO poll.
+        """
+        if not entries or self.state is not S.IDLE:
+            return False
+        states = [entry for entry in entries if entry.kind == "countdown_state"]
+        if not states or states[-1].payload.get("state") in (S.IDLE.name, S.SECURED.name):
+            return False
+        last = entries[-1].payload
+        elapsed_wall_s = max(0.0, self._clock.wall_now() - _epoch_of(entries[-1].t_wall))
+        self.t_s = float(last.get("t_s", self.sequence.start_t_s))
+        self._l_start_s = self._clock.now() - float(last.get("l_s", 0.0)) - elapsed_wall_s
+        self._next_event = next(
+            (i for i, e in enumerate(self.sequence.events) if e.t_s > self.t_s),
+            len(self.sequence.events),
+        )
+        self._context.set("count_active", True)
+        self.resumable = last.get("state") in (S.COUNTING.name, S.HOLDING.name)
+        self._t_anchor_s = None
+        self.hold_reason = f"padctl restarted during {states[-1].payload.get('state')}: holding"
+        self.poll = Poll(self.sequence.positions)
+        await self.t_recover()  # type: ignore[attr-defined]
+        self._emit("RECOVERED", f"count recovered from the journal at {format_t_time(self.t_s)}")
+        self._task = asyncio.create_task(self._supervise(), name="countdown")
+        return True
 
     # ---- the run loop ----------------------------------------------------------------------
     async def wait_done(self) -> str:
@@ -417,6 +452,7 @@ class Countdown:
 
     async def _execute(self, event: Event) -> None:
         self._emit("EVENT", event.name)
+        await self._journal("countdown_event", {"event": event.name, "index": self._next_event - 1})
         for action in event.actions:
             try:
                 ticket = await self.subsystems[action.subsystem].command(
@@ -567,6 +603,12 @@ class Countdown:
         self._context.set("count_active", False)
         self._emit("SECURED", "pad secured")
         self._done.set()
+
+
+def _epoch_of(iso_text: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso_text).timestamp()
 
 
 def describe_plan(sequence: CountdownSequence) -> list[str]:
