@@ -1,0 +1,270 @@
+"""`padctl validate` and `padctl countdown`: sequences as data, checked, dry-run and run."""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from padctl.cli._app import (
+    LogFileOption,
+    LogLevelOption,
+    PadOption,
+    app,
+    load_definition_or_exit,
+    setup_logging,
+)
+from padctl.cli._runtime import run
+from padctl.clock import ScaledClock
+from padctl.countdown import (
+    Countdown,
+    CountdownSequence,
+    CountEvent,
+    LccError,
+    SequenceError,
+    describe_plan,
+    format_t_time,
+    load_lcc,
+    load_sequence,
+    parse_t_time,
+)
+from padctl.definition import DefinitionError, PadDefinition, load_pad_definition
+from padctl.procedure import ProcedureError, load_procedure, sequences_dir
+from padctl.subsystems import ALL_SPECS
+
+COUNTDOWN_FILE = "countdown.yaml"
+LCC_FILE = "lcc.yaml"
+
+
+def _problems_of(path: Path, definition: PadDefinition) -> list[str]:
+    """Every problem of one data file, whatever kind it is (by its top-level key)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        return [f"{path}:1: cannot read: {error}"]
+    kind = next(iter(data), None) if isinstance(data, dict) else None
+    try:
+        if kind == "countdown":
+            profiles = data.get("profiles") or ["(none)"]
+            problems: list[str] = []
+            for profile in profiles:
+                try:
+                    load_sequence(
+                        path, profile=str(profile), definition=definition, specs=ALL_SPECS
+                    )
+                except SequenceError as error:
+                    problems += [p for p in error.problems if p not in problems]
+            return problems
+        if kind == "lcc":
+            load_lcc(path, definition)
+        elif kind == "procedure":
+            load_procedure(path, definition)
+        elif kind == "pad":
+            load_pad_definition(path)
+        else:
+            return [f"{path}:1: not a countdown, lcc, procedure or pad file (top key {kind!r})"]
+    except (LccError, ProcedureError, DefinitionError) as error:
+        return list(error.problems)
+    return []
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[list[Path], typer.Argument(help="Sequence, LCC, procedure or pad files.")],
+    pad: PadOption = None,
+) -> None:
+    """Check data files against the pad: every reference, time order, holds and windows."""
+    definition = load_definition_or_exit(pad)
+    failed = 0
+    for path in paths:
+        problems = _problems_of(path, definition)
+        for problem in problems:
+            typer.echo(problem, err=True)
+        if problems:
+            failed += 1
+        else:
+            typer.echo(f"{path}: OK")
+    if failed:
+        typer.echo(f"padctl validate: {failed} of {len(paths)} file(s) have problems", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("countdown")
+def countdown_command(
+    sim: Annotated[bool, typer.Option("--sim", help="Run on simulators in this process.")] = False,
+    profile: Annotated[str, typer.Option("--profile", help="test-flight or full.")] = "test-flight",
+    rate: Annotated[float, typer.Option("--rate", help="Clock rate (1 = real time).")] = 100.0,
+    auto: Annotated[bool, typer.Option("--auto", help="Answer every GO/NO-GO poll GO.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the planned timeline; touch no PLC.")
+    ] = False,
+    inject: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--inject", help="'T-00:00:20 LOX-PT-101 bias +2.5': a simulator fault at a T-time."
+        ),
+    ] = None,
+    sequence_file: Annotated[Path | None, typer.Option("--sequence")] = None,
+    lcc_file: Annotated[Path | None, typer.Option("--lcc")] = None,
+    journal: Annotated[Path | None, typer.Option("--journal")] = None,
+    pad: PadOption = None,
+    log_level: LogLevelOption = "warning",
+    log_file: LogFileOption = None,
+) -> None:
+    """Run the countdown (on simulators), or print its planned timeline."""
+    setup_logging(log_level, log_file)
+    definition = load_definition_or_exit(pad)
+    sequence_path = sequence_file or sequences_dir() / COUNTDOWN_FILE
+    lcc_path = lcc_file or sequences_dir() / LCC_FILE
+    try:
+        sequence = load_sequence(
+            sequence_path, profile=profile, definition=definition, specs=ALL_SPECS
+        )
+        criteria = load_lcc(lcc_path, definition)
+    except (SequenceError, LccError) as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2) from None
+    injections = _parse_injections(inject or [])
+    if dry_run:
+        typer.echo(
+            f"{sequence.name} ({profile}): {len(sequence.events)} events, "
+            f"{len(criteria)} launch commit criteria"
+        )
+        for line in describe_plan(sequence):
+            typer.echo(line)
+        return
+    if not sim:
+        typer.echo(
+            "padctl countdown: only --sim runs exist yet (the console serves real pads)", err=True
+        )
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="padctl-count-") as scratch:
+        result = run(
+            _count(
+                definition.at_clock_rate(rate),
+                sequence,
+                criteria,
+                rate=rate,
+                auto=auto,
+                injections=injections,
+                journal_path=journal or Path(scratch) / "journal.sqlite",
+            )
+        )
+    typer.echo(result)
+    raise typer.Exit(0 if result == "LIFTOFF" else 1)
+
+
+def _parse_injections(specs: list[str]) -> list[tuple[float, str]]:
+    from simulators.fault_commands import FaultSyntaxError, parse_fault
+
+    injections = []
+    for spec in specs:
+        words = shlex.split(spec)
+        if len(words) < 2:
+            typer.echo(f"padctl countdown: --inject {spec!r}: expected 'T-TIME FAULT...'", err=True)
+            raise typer.Exit(2)
+        try:
+            t_s = parse_t_time(words[0])
+            rest = words[1:]
+            # "TAG bias +2.5" reads more naturally on a count; the fault grammar is "bias TAG 2.5"
+            if len(rest) >= 2 and rest[1] in ("bias", "override", "slow"):
+                rest = [rest[1], rest[0], *rest[2:]]
+            elif len(rest) == 2 and rest[1] in ("freeze", "nan", "stuck", "stall", "drop"):
+                rest = [rest[1], rest[0]]
+            command = shlex.join(rest)
+            parse_fault(command)
+        except (ValueError, FaultSyntaxError) as error:
+            typer.echo(f"padctl countdown: --inject {spec!r}: {error}", err=True)
+            raise typer.Exit(2) from None
+        injections.append((t_s, command))
+    return sorted(injections)
+
+
+async def _count(
+    definition: PadDefinition,
+    sequence: CountdownSequence,
+    criteria: Any,
+    *,
+    rate: float,
+    auto: bool,
+    injections: list[tuple[float, str]],
+    journal_path: Path,
+) -> str:
+    from padctl.alarms import AlarmManager
+    from padctl.journal import AsyncJournal
+    from padctl.plant import Plant
+    from padctl.subsystems import PadContext, build_subsystems
+    from simulators.fault_commands import parse_fault
+    from simulators.pad import SimulatedPad
+    from simulators.pad_model import PadModel
+
+    clock = ScaledClock(rate)
+    model = PadModel(definition)
+    simulated = SimulatedPad(definition, clock, process=model)
+    live = await simulated.start()
+    try:
+        async with AsyncJournal(journal_path, clock=clock) as journal:
+            plant = Plant(definition=live, clock=clock, journal=journal)
+            alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
+            async with plant:
+                if not await plant.wait_connected(30.0 * rate):
+                    return "NOT STARTED: not every PLC answered"
+                context = PadContext()
+                subsystems = build_subsystems(
+                    plant=plant, clock=clock, alarms=alarms, context=context
+                )
+                await alarms.start()
+                for subsystem in subsystems.values():
+                    await subsystem.start()
+                countdown = Countdown(
+                    sequence=sequence,
+                    subsystems=subsystems,
+                    plant=plant,
+                    clock=clock,
+                    context=context,
+                    lcc=criteria,
+                    on_event=_print_event,
+                )
+                try:
+                    await countdown.start(actor="test_conductor")
+                    pending = list(injections)
+                    while not countdown._done.is_set():
+                        while pending and countdown.t_now() >= pending[0][0]:
+                            _t_s, command = pending.pop(0)
+                            await parse_fault(command).apply(simulated, model)
+                            typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {command}")
+                        if (
+                            auto
+                            and countdown.poll is not None
+                            and not countdown.poll.all_go
+                            and countdown.resumable
+                        ):
+                            for position in sequence.positions:
+                                await countdown.answer_poll(
+                                    position=position, go=True, actor=f"auto-{position}"
+                                )
+                            if countdown._hold_until_s is None:
+                                try:
+                                    await countdown.resume(actor="auto")
+                                except Exception as refused:
+                                    typer.echo(f"resume refused: {refused}")
+                        if not countdown.resumable and countdown.state.name == "HOLDING":
+                            return f"CUTOFF: {countdown.hold_reason}"
+                        await clock.sleep(0.05 * rate)
+                    return countdown.result
+                finally:
+                    await countdown.stop()
+                    for subsystem in subsystems.values():
+                        await subsystem.stop()
+                    await alarms.stop()
+    finally:
+        await simulated.stop()
+
+
+def _print_event(event: CountEvent) -> None:
+    typer.echo(str(event))
