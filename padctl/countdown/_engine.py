@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from transitions.extensions.asyncio import AsyncMachine
 
-from padctl.clock import Clock
+from padctl.clock import Clock, wait_event
 from padctl.countdown._lcc import Criterion, LccAction, LccMonitor
 from padctl.countdown._sequence import Action, CountdownSequence, Event, Step
 from padctl.countdown._tclock import format_t_time
@@ -136,6 +136,11 @@ class Countdown:
         self._task: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
         self._lock = asyncio.Lock()
+        # A change of any tag an LCC reads wakes the loop at once: the reaction time is set
+        # by the PLC poll period, not by the engine's tick.
+        self._wake = asyncio.Event()
+        self._lcc_tags = {tag for criterion in lcc for tag in criterion.tags}
+        self._remove_listener = plant.table.add_listener(self._on_tags_changed)
         AsyncMachine(
             model=self,
             states=[state.name for state in CountState],
@@ -361,8 +366,14 @@ class Countdown:
         await self._done.wait()
         return self.result
 
+    def _on_tags_changed(self, names: Any) -> None:
+        if not self._wake.is_set() and any(name in self._lcc_tags for name in names):
+            self._wake.set()
+
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+        self._remove_listener()
+        self._remove_listener = lambda: None
 
     async def _supervise(self) -> None:
         """Run the count; if the sequence crashes, safing still runs."""
@@ -384,7 +395,8 @@ class Countdown:
                 await self.step()
             if self._done.is_set():
                 return
-            await self._clock.sleep(self._sleep_s())
+            self._wake.clear()
+            await wait_event(self._clock, self._wake, self._sleep_s())
 
     def _sleep_s(self) -> float:
         rate = self._clock.rate or 1.0
