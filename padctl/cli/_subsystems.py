@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from padctl.cli._app import PadOption, app, load_definition_or_exit
-from padctl.subsystems import ALL_SPECS, Mode, SpecError, compile_all, mermaid
+from padctl.subsystems import (
+    ALL_SPECS,
+    Mode,
+    SpecError,
+    compile_all,
+    mermaid,
+    subsystems_markdown,
+)
 
 
 @app.command("subsystems")
@@ -51,9 +58,20 @@ def subsystems_command(
 
 @app.command("diagram")
 def diagram_command(
-    name: Annotated[str, typer.Argument(help="Subsystem name (see `padctl subsystems`).")],
+    name: Annotated[
+        str | None, typer.Argument(help="Subsystem name (see `padctl subsystems`).")
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Every subsystem, as a Markdown page.")
+    ] = False,
 ) -> None:
     """Print a subsystem's state machine as a Mermaid state diagram."""
+    if markdown:
+        typer.echo(subsystems_markdown(), nl=False)
+        return
+    if name is None:
+        typer.echo("padctl diagram: name a subsystem, or use --markdown", err=True)
+        raise typer.Exit(2)
     for spec in ALL_SPECS:
         if spec.name == name:
             typer.echo(mermaid(spec), nl=False)

@@ -15,7 +15,7 @@ from padctl.clock import Clock, wait_event
 from padctl.countdown._lcc import Criterion, LccAction, LccMonitor
 from padctl.countdown._sequence import Action, CountdownSequence, Event, Step
 from padctl.countdown._tclock import format_t_time
-from padctl.plant import Plant
+from padctl.plant import Plant, record_soon
 from padctl.subsystems import CommandRefused, CommandTicket, Mode, Origin, PadContext, Subsystem
 from padctl.tasks import cancel_and_wait
 
@@ -195,21 +195,16 @@ class Countdown:
     async def _journal(self, kind: str, payload: dict[str, Any], actor: str = "countdown") -> None:
         journal = self._plant.journal
         if journal is not None:
-            await journal.append(
-                kind,
-                {
-                    "t_s": round(self.t_now(), 3),
-                    "l_s": round(self.l_now(), 3),
-                    "state": self.machine_state,
-                    **payload,
-                },
-                actor=actor,
-            )
+            await journal.append(kind, self._stamped(payload), actor=actor)
+
+    def _stamped(self, payload: dict[str, Any]) -> dict[str, Any]:
+        clocks = {"t_s": round(self.t_now(), 3), "l_s": round(self.l_now(), 3)}
+        return {**clocks, "state": self.machine_state, **payload}
 
     async def _state_changed(self, event: Any) -> None:
-        await self._journal(
-            "countdown_state",
-            {"trigger": event.event.name.removeprefix("t_"), "reason": self.hold_reason},
+        payload = {"trigger": event.event.name.removeprefix("t_"), "reason": self.hold_reason}
+        record_soon(
+            self._plant.journal, "countdown_state", self._stamped(payload), actor="countdown"
         )
 
     # ---- operator commands ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from padctl.plant._hub import Hub
 from padctl.plant._modbus_codec import ReadBlock, plan_read_blocks
 from padctl.plant._modbus_hub import ModbusHub
 from padctl.plant._opcua_hub import OpcUaHub
-from padctl.plant._plant import CommandJournal, Plant
+from padctl.plant._plant import CommandJournal, Plant, record_soon
 from padctl.plant._sample import Quality, Sample, TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
 
@@ -26,4 +26,5 @@ __all__ = [
     "WriteFailed",
     "WriteRefused",
     "plan_read_blocks",
+    "record_soon",
 ]

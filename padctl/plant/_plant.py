@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
@@ -166,6 +167,26 @@ def check_write(definition: PadDefinition, name: str, value: TagValue) -> Tag:
         if tag.scale == 1.0 and tag.offset == 0.0 and float(value) != int(value):
             raise WriteRefused(name, f"value {value} is not a whole number ({tag.type.value})")
     return tag
+
+
+def record_soon(
+    journal: CommandJournal | None, kind: str, payload: Mapping[str, object], *, actor: str
+) -> None:
+    """Queue a journal row without waiting for its commit.
+
+    For records that are not commands (state changes, alarm transitions): the journal keeps
+    rows in call order, so a later command's awaited commit also commits this row first.
+    A failure is logged, never lost silently.
+    """
+    if journal is None:
+        return
+    future = asyncio.ensure_future(journal.append(kind, payload, actor=actor))
+    future.add_done_callback(_log_journal_failure)
+
+
+def _log_journal_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("journal_append_failed", error=str(future.exception()))
 
 
 def _jsonable(value: object) -> object:

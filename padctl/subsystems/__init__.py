@@ -3,7 +3,7 @@
 from padctl.subsystems._checkout import CheckoutReport, StrokeResult
 from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
 from padctl.subsystems._context import FLAGS, PadContext
-from padctl.subsystems._diagram import mermaid
+from padctl.subsystems._diagram import mermaid, subsystems_markdown
 from padctl.subsystems._errors import CommandRefused, SpecError, SubsystemError
 from padctl.subsystems._registry import ALL_SPECS, build_subsystems, compile_all
 from padctl.subsystems._spec import (
@@ -38,4 +38,5 @@ __all__ = [
     "compile_all",
     "compile_spec",
     "mermaid",
+    "subsystems_markdown",
 ]

@@ -13,7 +13,7 @@ from transitions.extensions.asyncio import AsyncMachine
 
 from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriority
 from padctl.clock import Clock, within
-from padctl.plant import Plant, PlantError, Sample
+from padctl.plant import Plant, PlantError, Sample, record_soon
 from padctl.procedure import Condition
 from padctl.subsystems._checkout import CheckoutReport, run_checkout
 from padctl.subsystems._compiled import CompiledCommand, CompiledSubsystem
@@ -160,13 +160,16 @@ class Subsystem:
             dest=self.machine_state,
             trigger=event.event.name,
         )
-        await self._journal(
+        record_soon(
+            self._plant.journal,
             "transition",
             {
+                "subsystem": self.name,
                 "source": source,
                 "dest": self.machine_state,
                 "trigger": event.event.name.removeprefix("t_"),
             },
+            actor="padctl",
         )
 
     async def _journal(self, kind: str, payload: dict[str, Any], actor: str = "padctl") -> None:
