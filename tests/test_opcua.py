@@ -379,6 +379,19 @@ async def test_subscription_updates_reach_the_tag_table(tmp_path: Path) -> None:
         assert b.table.get("UAT-FV-101-ZSO").value is True
 
 
+async def test_a_steady_value_stays_good_while_the_subscription_lives(tmp_path: Path) -> None:
+    """Report-by-exception sends nothing for an unchanged value: keep-alives keep it fresh."""
+    async with bench(tmp_path) as b:
+        await b.server.set_values(MEASUREMENTS)
+        assert await b.wait_for(lambda t: t.get("UAT-FV-101-ZSO").value is True, timeout_s=2)
+        stale_after_s = b.plc.stale_after_s
+        until_s = b.clock.now() + 3 * stale_after_s
+        while b.clock.now() < until_s:  # three stale periods with no change at the server
+            assert b.table.get("UAT-FV-101-ZSO").quality is Quality.GOOD
+            await b.clock.sleep(0.05)
+        assert b.table.get("UAT-FV-101-ZSO").quality is Quality.GOOD
+
+
 async def test_a_pulse_shorter_than_the_publishing_interval_is_not_lost(tmp_path: Path) -> None:
     async with bench(tmp_path) as b:
         seen: list[object] = []

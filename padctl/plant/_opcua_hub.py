@@ -318,6 +318,10 @@ class OpcUaHub:
             now_s = self._clock.now()
             if subscription.last_publish_at != last_publish:
                 last_publish, publish_seen_s = subscription.last_publish_at, now_s
+                # A publish (data or keep-alive) arrived: the subscription is alive, and the
+                # values it did not report are unchanged. Report-by-exception must not make a
+                # steady value STALE; only a silent link does.
+                self._table.confirm(self._groups, t_received_s=now_s)
             elif now_s - publish_seen_s > limit_s:
                 raise CommError(
                     self.plc_id,

@@ -135,6 +135,16 @@ class TagTable:
         if self._listeners and previous != value:
             self._notify([name])
 
+    def confirm(self, groups: Iterable[TagGroup], *, t_received_s: float) -> None:
+        """The source says these values still stand (an OPC UA keep-alive: nothing changed).
+
+        Renews the receive time of every group that holds a value and is not BAD, so a steady
+        value on a report-by-exception link does not go STALE while the link is alive.
+        """
+        for group in groups:
+            if group.quality is not Quality.BAD and group.t_received_s < t_received_s:
+                group.t_received_s = t_received_s
+
     def mark_bad(self, group: TagGroup, *, reason: str, t_received_s: float) -> None:
         """The source answered, but with an error for this group: its values are BAD."""
         group.quality = Quality.BAD

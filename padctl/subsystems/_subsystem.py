@@ -297,6 +297,7 @@ class Subsystem:
     # ---- faults and safing ------------------------------------------------------------------
     async def _fault(self, reason: str) -> None:
         self.last_fault = reason
+        self.safed = False  # not proven again until this fault's safing has run
         log.error("subsystem_fault", subsystem=self.name, reason=reason)
         if self.machine_state != FAULT:
             await getattr(self, _trigger("fault"))()
