@@ -136,10 +136,18 @@ class Subsystem:
         return ""
 
     def recognise_state(self) -> str:
-        """The state the plant shows now (for start-up): first matching `recognise` entry."""
+        """The state the plant shows now (for start-up): the first matching `recognise` entry.
+
+        A plant in none of the recognised states is not assumed safe: FAULT, until an
+        operator makes it safe and resets.
+        """
         for state, conditions in self.compiled.recognise:
             if conditions and all(self._holds(c) for c in conditions):
                 return state
+        if self.compiled.recognise:
+            self.last_fault = "plant state not recognised at start-up"
+            self.safed = False
+            return FAULT
         return self.spec.initial.name
 
     async def start(self) -> None:

@@ -69,7 +69,8 @@ class ActuatorWatch:
 
     async def _run(self) -> None:
         while True:
-            await self._clock.sleep(CHECK_PERIOD_S)
+            # At least 20 ms of wall time between checks, whatever the clock rate.
+            await self._clock.sleep(max(CHECK_PERIOD_S, 0.02 * self._clock.rate))
             if not self.paused:
                 await self.check()
 

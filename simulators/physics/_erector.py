@@ -27,7 +27,9 @@ from simulators.physics._common import (
 VERTICAL_DEG = 90.0
 WITHDRAWN_DEG = 75.0
 SWITCH_BAND_DEG = 0.5
-LOCK_BAND_DEG = 1e-6  # locks and grips engage only at the end stops
+# Locks and grips engage only at the end stops: within 0.002 deg, so that an angle the
+# encoders prove (89.999 / 0.001 deg, ERC-ZT-502 reads in 0.001 deg) is one where they can.
+LOCK_BAND_DEG = 0.002
 MAX_RATE_DEG_S = 0.75  # full speed, full pressure: about 2.5 min from horizontal to vertical
 CUSHION_DEG = 3.0
 MIN_DRIVE_BAR = 100.0

@@ -19,7 +19,8 @@ FILL_MAX_KG_S = 52.0  # CV-101 fully open at nominal head: ~30 min for a full ve
 DRAIN_MAX_KG_S = 30.0
 NOMINAL_HEAD_BAR = 8.3  # pump shutoff head plus the storage blanket
 PUMP_SHUTOFF_HEAD_BAR = 8.0
-DRAIN_HEAD_FULL_BAR = 2.0
+DRAIN_HEAD_FULL_BAR = 2.0  # head at the drain with a full vehicle tank
+DRAIN_ELEVATION_BAR = 0.5  # of which the vehicle standing above storage: the empty-tank head
 BLANKET_BAR = 0.3  # storage tank nitrogen blanket
 CONDITIONING_K_S = 0.002  # storage bulk heating or cooling at full heater/chiller output
 CONDITIONING_LOOP_RISE_K = 4.0  # loop outlet above (heater) or below (chiller) the bulk
@@ -111,7 +112,12 @@ class KeroseneSystem(Area):
         fill = FILL_MAX_KG_S * path * math.sqrt(max(supply_bar - vehicle_p, 0.0) / NOMINAL_HEAD_BAR)
         fill = min(fill, self.storage.mass_kg / dt_s if dt_s > 0 else 0.0)
         vehicle_fraction = self.vehicle.mass_kg / self.vehicle.capacity_kg
-        drain_head = vehicle_p + DRAIN_HEAD_FULL_BAR * vehicle_fraction - storage_p
+        drain_head = (
+            vehicle_p
+            + DRAIN_ELEVATION_BAR
+            + (DRAIN_HEAD_FULL_BAR - DRAIN_ELEVATION_BAR) * vehicle_fraction
+            - storage_p
+        )  # the drain empties the tank against the storage blanket
         drain = (
             DRAIN_MAX_KG_S
             * self.drain_valve.position

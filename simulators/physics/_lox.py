@@ -17,7 +17,7 @@ from simulators.physics._cryo_tank import CryoTank, lox_saturation_k
 from simulators.physics._ullage import UllageGas
 
 FILL_MAX_KG_S = 120.0  # fast fill, CV-101 fully open, nominal head: ~33 min for a full tank
-REPLENISH_PATH = 0.1  # replenish valve capacity, as a fraction of the fill path
+REPLENISH_PATH = 0.015  # replenish line capacity (~1.8 kg/s): makes up the full tank's boil-off
 CHILLDOWN_PATH = 0.07  # chilldown bleed capacity (about 8 kg/s)
 DRAIN_MAX_KG_S = 60.0
 NOMINAL_HEAD_BAR = 10.0

@@ -54,6 +54,7 @@ class Vehicle(Area):
         self.battery_v = BATTERY_FULL_V
         self.on_internal = False
         self.on_external = False
+        self.bridged = False  # transfer switch travelling: both sources feed the bus
         self.bus_v = 0.0
         self.bus_a = 0.0
         self.boot_s = 0.0
@@ -66,7 +67,7 @@ class Vehicle(Area):
 
     @property
     def powered(self) -> bool:
-        return self.on_internal or self.on_external
+        return self.on_internal or self.on_external or self.bridged
 
     @property
     def sequencer_ready(self) -> bool:
@@ -120,12 +121,17 @@ class Vehicle(Area):
         self.power_transfer.target = 1.0 if self.internal_cmd else 0.0
         self.power_transfer.step(dt_s)
         external_v = ground_supply_v if umbilical and not self.lifted_off else 0.0
-        self.on_internal = self.power_transfer.at_high and self.battery_v > BATTERY_MIN_V
-        self.on_external = self.power_transfer.at_low and external_v > EXTERNAL_MIN_V
-        if self.on_internal:
+        battery_ok = self.battery_v > BATTERY_MIN_V
+        external_ok = external_v > EXTERNAL_MIN_V
+        at_internal, at_external = self.power_transfer.at_high, self.power_transfer.at_low
+        self.on_internal = at_internal and battery_ok
+        self.on_external = at_external and external_ok
+        # A make-before-break transfer: the bus (and the sequencer) stay up while it travels.
+        self.bridged = not (at_internal or at_external) and (battery_ok or external_ok)
+        if self.on_internal or (self.bridged and not external_ok):
             self.bus_v = self.battery_v
             self.battery_v = max(self.battery_v - BATTERY_DISCHARGE_V_S * dt_s, 0.0)
-        elif self.on_external:
+        elif self.on_external or self.bridged:
             self.bus_v = external_v - UMBILICAL_DROP_V
             self.battery_v = approach(self.battery_v, BATTERY_FULL_V, BATTERY_CHARGE_V_S * dt_s)
         else:
