@@ -257,10 +257,13 @@ async def test_uncommanded_helium_isolation_valve_raises_an_alarm(tmp_path: Path
     async with opcua_rig(tmp_path, specs=SPECS) as rig:
         await rig.sim.set_values("GAS", {"GHE-FV-301-CMD": True})  # opened at a local panel
         assert await rig.wait(
-            lambda: rig.alarms.get("GAS_SUPPLY-UNCOMMANDED").state is AlarmState.UNACK, 60
+            lambda: (
+                rig.alarms.get("GAS_SUPPLY-UNCOMMANDED").state is AlarmState.UNACK
+                and "GHE-FV-301-CMD is true, padctl commanded false"
+                in rig.alarms.get("GAS_SUPPLY-UNCOMMANDED").detail
+            ),
+            60,
         )
-        detail = rig.alarms.get("GAS_SUPPLY-UNCOMMANDED").detail
-        assert "GHE-FV-301-CMD is true, padctl commanded false" in detail
         assert await rig.wait_journal("uncommanded_change")
 
 

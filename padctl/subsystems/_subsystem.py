@@ -25,6 +25,8 @@ from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
+REST_DEBOUNCE_S = 2.0  # clock seconds a resting state may look wrong before it is an alarm
+
 
 def _new_future() -> asyncio.Future[str]:
     return asyncio.get_running_loop().create_future()
@@ -77,6 +79,14 @@ class Subsystem:
             plant=plant,
             clock=clock,
             on_change=self._uncommanded,
+            rest_check=self._rest_discrepancy,
+        )
+        self._rest_rules = {state: rules for state, rules in compiled.recognise}
+        self._rest_off_since_s: float | None = None
+        # The actuator watch names a moved actuator once its stroke time is over; the rest
+        # check waits longer, so the more precise message comes first.
+        self._rest_debounce_s = max(
+            [REST_DEBOUNCE_S, *(a.timeout_s + 1.0 for a in compiled.actuators)]
         )
         self._machine = AsyncMachine(
             model=self,
@@ -376,6 +386,31 @@ class Subsystem:
             )
         previous, self.mode = self.mode, mode
         await self._journal("mode_changed", {"from": previous.value, "to": mode.value}, actor)
+
+    def _rest_discrepancy(self) -> str | None:
+        """At rest, the plant must keep showing the state: a change without a command is not.
+
+        Judged on GOOD data only (stale data is NO-GO elsewhere), after REST_DEBOUNCE_S.
+        """
+        rules = self._rest_rules.get(self.machine_state)
+        if self.busy or not rules:
+            self._rest_off_since_s = None
+            return None
+        samples = [self._sample(c.tag) for c in rules]
+        if not all(sample.is_good for sample in samples):
+            return None
+        unmet = [c for c in rules if not self._holds(c)]
+        if not unmet:
+            self._rest_off_since_s = None
+            return None
+        now_s = self._clock.now()
+        if self._rest_off_since_s is None:
+            self._rest_off_since_s = now_s
+        if now_s - self._rest_off_since_s < self._rest_debounce_s:
+            return None
+        return f"{self.machine_state} no longer shown: " + "; ".join(
+            self._describe(c) for c in unmet
+        )
 
     async def _uncommanded(self, detail: str, active: bool) -> None:
         if self._alarms is not None:

@@ -34,12 +34,14 @@ class ActuatorWatch:
         plant: Plant,
         clock: Clock,
         on_change: Callable[[str, bool], Awaitable[None]],
+        rest_check: Callable[[], str | None] | None = None,
     ) -> None:
         self._subsystem = subsystem
         self._actuators = {actuator.command: actuator for actuator in actuators}
         self._plant = plant
         self._clock = clock
         self._on_change = on_change
+        self._rest_check = rest_check
         self._commanded: dict[str, tuple[bool, float]] = {}
         self._active: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
@@ -55,7 +57,7 @@ class ActuatorWatch:
             sample = self._plant.read(tag)
             if sample.is_good and tag not in self._commanded:
                 self._commanded[tag] = (bool(sample.value), self._clock.now())
-        if self._task is None and self._actuators:
+        if self._task is None and (self._actuators or self._rest_check is not None):
             self._task = asyncio.create_task(self._run(), name=f"watch-{self._subsystem}")
 
     async def stop(self) -> None:
@@ -101,6 +103,10 @@ class ActuatorWatch:
                     f"{actuator.on_feedback} {where} its position without a command "
                     f"(commanded {str(commanded).lower()})"
                 )
+        if self._rest_check is not None:
+            rest = self._rest_check()
+            if rest is not None:
+                found["state"] = rest
         if found != self._active:
             appeared = {k: v for k, v in found.items() if self._active.get(k) != v}
             self._active = found
