@@ -265,6 +265,9 @@ class Countdown:
             if subsystem.mode is Mode.MANUAL:  # e.g. after a restart: the sequence drives again
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
         self.hold_reason, self._hold_id, self._hold_until_s, self.poll = "", None, None, None
+        # A command that faulted has been answered by this hold and its poll: forget it, or
+        # it would hold the count again at once.
+        self._tickets = [(name, t) for name, t in self._tickets if not t.outcome.done()]
         await self.t_resume()  # type: ignore[attr-defined]
         self._run_t()
         self._emit("RESUME", f"count resumed by {actor}")

@@ -73,6 +73,9 @@ class Subsystem:
         self._inflight: asyncio.Task[None] | None = None
         self._inflight_command = ""
         self._lock = asyncio.Lock()
+        # Feedback can only be seen after the PLCs are polled again: at a scaled clock rate the
+        # polls are many clock seconds apart, so every feedback wait allows three of them.
+        self._comm_allowance_s = 3 * max(plc.poll_period_s for plc in plant.definition.plcs)
         self.watch = ActuatorWatch(
             subsystem=self.name,
             actuators=compiled.actuators,
@@ -80,12 +83,14 @@ class Subsystem:
             clock=clock,
             on_change=self._uncommanded,
             rest_check=self._rest_discrepancy,
+            comm_allowance_s=self._comm_allowance_s,
         )
         self._rest_rules = {state: rules for state, rules in compiled.recognise}
         self._rest_off_since_s: float | None = None
+
         # The actuator watch names a moved actuator once its stroke time is over; the rest
         # check waits longer, so the more precise message comes first.
-        self._rest_debounce_s = max(
+        self._rest_debounce_s = self._comm_allowance_s + max(
             [REST_DEBOUNCE_S, *(a.timeout_s + 1.0 for a in compiled.actuators)]
         )
         self._machine = AsyncMachine(
@@ -289,7 +294,7 @@ class Subsystem:
         try:
             proven = await self._plant.table.wait_for(
                 lambda _t: all(self._holds(c) for c in compiled.feedback),
-                timeout_s=compiled.timeout_s,
+                timeout_s=compiled.timeout_s + self._comm_allowance_s,
             )
             if not proven:
                 missing = "; ".join(
@@ -338,7 +343,7 @@ class Subsystem:
             await self._write(self.spec.safe_writes, actor=actor, why=f"safing ({why})")
             proven = await self._plant.table.wait_for(
                 lambda _t: all(self._holds(c) for c in self.compiled.safe_feedback),
-                timeout_s=self.compiled.safe_timeout_s,
+                timeout_s=self.compiled.safe_timeout_s + self._comm_allowance_s,
             )
             detail = "; ".join(
                 self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)

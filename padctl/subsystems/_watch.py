@@ -35,6 +35,7 @@ class ActuatorWatch:
         clock: Clock,
         on_change: Callable[[str, bool], Awaitable[None]],
         rest_check: Callable[[], str | None] | None = None,
+        comm_allowance_s: float = 0.0,
     ) -> None:
         self._subsystem = subsystem
         self._actuators = {actuator.command: actuator for actuator in actuators}
@@ -42,6 +43,7 @@ class ActuatorWatch:
         self._clock = clock
         self._on_change = on_change
         self._rest_check = rest_check
+        self._comm_allowance_s = comm_allowance_s  # readback arrives a few polls late
         self._commanded: dict[str, tuple[bool, float]] = {}
         self._active: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
@@ -88,13 +90,14 @@ class ActuatorWatch:
                 self._commanded[tag] = (bool(output.value), now_s)
                 continue
             commanded, since_s = expected
-            if bool(output.value) != commanded and now_s - since_s > actuator.timeout_s:
+            settle_s = actuator.timeout_s + self._comm_allowance_s
+            if bool(output.value) != commanded and now_s - since_s > settle_s:
                 found[actuator.name] = (
                     f"{tag} is {str(bool(output.value)).lower()}, padctl commanded "
                     f"{str(commanded).lower()}"
                 )
                 continue
-            if now_s - since_s <= actuator.timeout_s:
+            if now_s - since_s <= settle_s:
                 continue  # still travelling
             on = self._plant.read(actuator.on_feedback)
             if on.is_good and bool(on.value) != commanded:
