@@ -24,11 +24,9 @@ from cryptography import x509
 from padctl.clock import Clock
 from padctl.definition import OpcUaPlc, Tag, TagType
 from padctl.plant import Quality, TagValue
-from padctl.plant._opcua_hub import (
-    VARIANT_TYPES,
+from padctl.plant._opcua_codec import VARIANT_TYPES, decode_value, encode_value
+from padctl.plant._opcua_trust import (
     application_uri_of,
-    decode_value,
-    encode_value,
     is_trusted,
     load_certificate,
     load_trusted_certificates,

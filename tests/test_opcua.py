@@ -24,7 +24,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from padctl.clock import ScaledClock
 from padctl.definition import OpcUaPlc, OpcUaSecurity, PadDefinition, Tag, load_pad_definition
 from padctl.plant import CommError, Quality, TagTable, WriteFailed, WriteRefused
-from padctl.plant._opcua_hub import OpcUaHub, decode_value, encode_value, is_trusted
+from padctl.plant._opcua_codec import decode_value, encode_value
+from padctl.plant._opcua_hub import OpcUaHub
+from padctl.plant._opcua_trust import is_trusted
 from simulators.link import LinkRelay, LinkState
 from simulators.opcua_plc import OpcUaPlcServer, SimServerSecurity
 

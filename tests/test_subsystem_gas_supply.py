@@ -268,7 +268,8 @@ async def test_uncommanded_helium_isolation_valve_raises_an_alarm(tmp_path: Path
 
 
 async def test_checkout_passes_on_a_healthy_pad(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    # Rate 3: comm latency counts in a stroke's clock time, keep it small beside a 3 s limit.
+    async with opcua_rig(tmp_path, specs=SPECS, rate=3.0) as rig:
         gas = rig.subsystems["gas_supply"]
         report = await gas.checkout(actor="gases")
         assert report.passed, report.results
@@ -278,7 +279,8 @@ async def test_checkout_passes_on_a_healthy_pad(tmp_path: Path) -> None:
 
 
 async def test_checkout_names_a_slow_purge_valve(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    # Rate 3: comm latency counts in a stroke's clock time, keep it small beside a 3 s limit.
+    async with opcua_rig(tmp_path, specs=SPECS, rate=3.0) as rig:
         gas = rig.subsystems["gas_supply"]
         rig.model.slow_actuator("GN2-FV-212", 2.5)  # 5 s strokes against a 3 s limit
         report = await gas.checkout(actor="gases")

@@ -1,7 +1,4 @@
-"""OPC UA hub: one supervised asyncua client per PLC, one subscription feeding the tag table.
-
-Also the value coding and certificate trust rules that the hub and simulated OPC UA PLCs share.
-"""
+"""OPC UA hub: one supervised asyncua client per PLC, one subscription feeding the tag table."""
 
 from __future__ import annotations
 
@@ -9,9 +6,8 @@ import asyncio
 import contextlib
 import math
 import os
-import struct
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,13 +23,22 @@ from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID
 
 from padctl.clock import Clock, wait_event, within
 from padctl.definition import OpcUaPlc, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
+from padctl.plant._opcua_codec import VARIANT_TYPES, encode_value, value_decoder
+from padctl.plant._opcua_trust import (
+    DER_ENCODING,
+    application_uri_of,
+    certificate_format,
+    first_certificate,
+    is_trusted,
+    load_certificate,
+    load_trusted_certificates,
+    read_private_key,
+    to_der,
+)
 from padctl.plant._sample import Quality, TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
 from padctl.tasks import cancel_and_wait
@@ -42,16 +47,6 @@ log = structlog.get_logger()
 
 _T = TypeVar("_T")
 
-VARIANT_TYPES = {
-    TagType.BOOL: ua.VariantType.Boolean,
-    TagType.UINT16: ua.VariantType.UInt16,
-    TagType.INT16: ua.VariantType.Int16,
-    TagType.INT32: ua.VariantType.Int32,
-    TagType.UINT32: ua.VariantType.UInt32,
-    TagType.FLOAT32: ua.VariantType.Float,
-    TagType.FLOAT64: ua.VariantType.Double,
-}
-_FLOAT32_MAX = struct.unpack(">f", b"\x7f\x7f\xff\xff")[0]
 
 # Requests per service call when reading or creating monitored items (real PLCs cap these).
 _ITEMS_PER_CALL = 500
@@ -106,7 +101,7 @@ class OpcUaHub:
         # One OPC UA item is one group: its own timestamps and quality.
         self._groups: list[TagGroup] = [table.group([name]) for name in self._names]
         self._index_by_name = {name: index for index, name in enumerate(self._names)}
-        self._decoders = [_decoder(tag) for tag in self._tags]
+        self._decoders = [value_decoder(tag) for tag in self._tags]
         self._queue_sizes = [
             _DISCRETE_QUEUE_SIZE if tag.type is TagType.BOOL else _ANALOG_QUEUE_SIZE
             for tag in self._tags
@@ -488,13 +483,13 @@ class OpcUaHub:
             else None
         )
         if security.server_certificate is not None:
-            server_der = _to_der(self._path(security.server_certificate).read_bytes())
+            server_der = to_der(self._path(security.server_certificate).read_bytes())
         else:
             # Ask the server for its certificate over the unsecured discovery channel and judge it
             # before opening a secure channel or sending any credentials.
             endpoints = await client.connect_and_get_server_endpoints()
             endpoint = Client.find_endpoint(endpoints, mode, SecurityPolicyBasic256Sha256.URI)
-            first = _first_certificate(endpoint.ServerCertificate)
+            first = first_certificate(endpoint.ServerCertificate)
             if first is None:
                 raise CommError(self.plc_id, "server endpoint carries no certificate")
             server_der = first
@@ -509,14 +504,16 @@ class OpcUaHub:
         async def same_server(
             certificate: x509.Certificate, _application: ua.ApplicationDescription
         ) -> None:
-            if certificate.public_bytes(_DER) != server_der:
+            if certificate.public_bytes(DER_ENCODING) != server_der:
                 raise ServiceError(StatusCodes.BadCertificateUntrusted)
 
         client.certificate_validator = same_server
         await client.set_security(
             SecurityPolicyBasic256Sha256,
-            certificate=uacrypto.CertProperties(certificate_bytes, _format(certificate_bytes)),
-            private_key=uacrypto.CertProperties(key_bytes, _format(key_bytes)),
+            certificate=uacrypto.CertProperties(
+                certificate_bytes, certificate_format(certificate_bytes)
+            ),
+            private_key=uacrypto.CertProperties(key_bytes, certificate_format(key_bytes)),
             server_certificate=uacrypto.CertProperties(server_der, "der"),
             mode=mode,
         )
@@ -541,159 +538,6 @@ class _TableFeed:
 
     def status_change_notification(self, status: ua.StatusChangeNotification) -> None:
         self._hub._on_status_change(self._generation, status.Status)
-
-
-# -- value coding ---------------------------------------------------------------------------
-
-
-def encode_value(tag: Tag, value: TagValue, *, clamp: bool = False) -> bool | int | float:
-    """The OPC UA value that carries engineering `value` of `tag` (raw = (value - offset) / scale).
-
-    WriteRefused if it does not fit the tag's type; with `clamp` (simulators), it is forced to.
-    """
-    if tag.type is TagType.BOOL:
-        if isinstance(value, bool):
-            return value
-        if clamp:
-            return bool(value)
-        raise WriteRefused(tag.name, f"expected true or false, got {value!r}")
-    if isinstance(value, bool) and not clamp:
-        raise WriteRefused(tag.name, f"expected a number for {tag.type.value}, got {value!r}")
-    number = float(value)
-    limits = tag.type.integer_limits
-    if limits is None:
-        top = _FLOAT32_MAX if tag.type is TagType.FLOAT32 else math.inf
-        if clamp:
-            return number if math.isnan(number) else min(max(number, -top), top)
-        if not math.isfinite(number) or abs(number) > top:
-            raise WriteRefused(tag.name, f"value {value!r} does not fit {tag.type.value}")
-        return number
-    if not math.isfinite(number):
-        if clamp:
-            return 0
-        raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
-    raw = round((number - tag.offset) / tag.scale)
-    low, high = limits
-    if not low <= raw <= high:
-        if clamp:
-            return min(max(raw, low), high)
-        raise WriteRefused(tag.name, f"raw value {raw} does not fit {tag.type.value}")
-    return raw
-
-
-def decode_value(tag: Tag, raw: Any) -> TagValue:
-    """The engineering value of `tag` from its OPC UA value; ValueError if the type is wrong."""
-    decoded = _decoder(tag)(raw)
-    if decoded is None:
-        raise ValueError(f"{tag.name}: {type(raw).__name__} {raw!r} is not a {tag.type.value}")
-    return decoded
-
-
-_Decoder = Callable[[Any], TagValue | None]
-
-
-def _decoder(tag: Tag) -> _Decoder:
-    """A function raw -> engineering value, or None when the raw value has the wrong type."""
-    if tag.type is TagType.BOOL:
-        return lambda raw: raw if isinstance(raw, bool) else None
-    if tag.type.integer_limits is not None:
-        scale, offset = tag.scale, tag.offset
-        if scale == 1.0 and offset == 0.0:
-            return lambda raw: raw if type(raw) is int else None
-        return lambda raw: raw * scale + offset if type(raw) is int else None
-    return lambda raw: float(raw) if type(raw) is float or type(raw) is int else None
-
-
-# -- certificates ---------------------------------------------------------------------------
-
-_DER = Encoding.DER
-
-
-def load_certificate(content: bytes) -> x509.Certificate:
-    """A certificate from PEM or DER bytes."""
-    if _format(content) == "pem":
-        return x509.load_pem_x509_certificate(content)
-    return x509.load_der_x509_certificate(content)
-
-
-def read_private_key(path: Path) -> bytes:
-    """The bytes of a private key file (PEM or DER), read without a thread."""
-    return path.read_bytes()
-
-
-def load_trusted_certificates(directory: Path) -> list[x509.Certificate]:
-    """The certificates (*.der, *.pem, *.crt) in a trust-store directory."""
-    if not directory.is_dir():
-        raise FileNotFoundError(f"trust store {directory} is not a directory")
-    certificates = []
-    for path in sorted(directory.iterdir()):
-        if path.suffix.lower() in (".der", ".pem", ".crt", ".cer"):
-            certificates.append(load_certificate(path.read_bytes()))
-    return certificates
-
-
-def is_trusted(certificate: x509.Certificate, trusted: Sequence[x509.Certificate]) -> bool:
-    """Whether `certificate` is in `trusted`, or directly issued by a CA in it, and valid now.
-
-    Certificate validity is calendar time (UTC), not the plant clock.
-    """
-    now = datetime.now(UTC)
-    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-        return False
-    der = certificate.public_bytes(_DER)
-    for anchor in trusted:
-        if anchor.public_bytes(_DER) == der:
-            return True
-        if anchor.subject != certificate.issuer or not _is_ca(anchor):
-            continue
-        try:
-            certificate.verify_directly_issued_by(anchor)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return True
-    return False
-
-
-def application_uri_of(certificate: x509.Certificate) -> str | None:
-    """The application URI in a certificate's subject alternative names, if any."""
-    try:
-        extension = certificate.extensions.get_extension_for_oid(
-            ExtensionOID.SUBJECT_ALTERNATIVE_NAME
-        )
-    except x509.ExtensionNotFound:
-        return None
-    assert isinstance(extension.value, x509.SubjectAlternativeName)
-    uris = extension.value.get_values_for_type(x509.UniformResourceIdentifier)
-    return uris[0] if uris else None
-
-
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound:
-        return False
-    return constraints.value.ca
-
-
-def _format(content: bytes) -> str:
-    return "pem" if content.lstrip().startswith(b"-----BEGIN") else "der"
-
-
-def _to_der(content: bytes) -> bytes:
-    return load_certificate(content).public_bytes(_DER)
-
-
-def _first_certificate(der: bytes | None) -> bytes | None:
-    """The first certificate of a DER chain (servers may send their chain); None if none."""
-    if not der or len(der) < 2 or der[0] != 0x30:  # an ASN.1 SEQUENCE
-        return None
-    length = der[1]
-    if length < 0x80:
-        header, body = 2, length
-    else:
-        count = length & 0x7F
-        header, body = 2 + count, int.from_bytes(der[2 : 2 + count], "big")
-    return der[: header + body]
 
 
 def _node_id(tag: Tag, namespace_index: int) -> ua.NodeId:
