@@ -2,90 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-import padctl.plant._modbus_hub
-import padctl.plant._opcua_hub
 from padctl.alarms import AlarmState
-from padctl.clock import within
-from padctl.plant._opcua_hub import OpcUaHub, _node_id
-from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem, SubsystemSpec
+from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.gas_supply import GAS_SUPPLY
 from tests.pad_rig import PadRig, pad_rig
 
 pytestmark = pytest.mark.slow
 
 SPECS = (GAS_SUPPLY,)
-REFRESH_WALL_S = 0.2
-RECANCEL_WALL_S = 0.2
-
-
-async def cancel_until_done(task: asyncio.Task[object] | asyncio.Task[None] | None) -> None:
-    """`cancel_and_wait` that cancels again when the task swallowed the cancellation."""
-    if task is None:
-        return
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=RECANCEL_WALL_S)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-@pytest.fixture(autouse=True)
-def _hubs_stop_even_when_a_cancel_is_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """WORKAROUND for a plant-layer bug: a hub's stop() can hang for good at rig teardown.
-
-    On Python 3.11, `asyncio.wait_for` (inside pymodbus' and asyncua's request path) returns
-    the result and drops a cancellation that lands as the response arrives. The hub's
-    supervisor then keeps scanning, and `cancel_and_wait` in its stop() waits forever.
-    """
-    for module in (padctl.plant._modbus_hub, padctl.plant._opcua_hub):
-        monkeypatch.setattr(module, "cancel_and_wait", cancel_until_done)
-
-
-@contextlib.asynccontextmanager
-async def opcua_rig(
-    tmp_path: Path, *, specs: tuple[SubsystemSpec, ...], rate: float = 10.0, plc: str = "GAS"
-) -> AsyncIterator[PadRig]:
-    """`pad_rig`, with the OPC UA PLC's unchanged values kept fresh by periodic reads.
-
-    WORKAROUND for a plant-layer bug: OpcUaHub learns values only from data-change
-    notifications, and an OPC UA server sends none for a value that does not change, so
-    every steady GAS tag (a closed valve's switch, a bottle bank pressure) goes STALE
-    `stale_after_s` after the connection is made, and every permissive or feedback on it
-    is NO-GO. Until the hub counts its subscription's publishes (data or keep-alive) as
-    confirming the unchanged items, this re-reads every node through the hub's own client
-    (so a stalled or dropped PLC still goes stale).
-    """
-    async with pad_rig(tmp_path, rate=rate, specs=specs) as rig:
-        hub = rig.plant.hubs[plc]
-        assert isinstance(hub, OpcUaHub)
-        plc_def = rig.definition.plc(plc)
-
-        async def refresh() -> None:
-            while True:
-                await rig.clock.sleep(REFRESH_WALL_S * rig.clock.rate)
-                client, namespace = hub._client, hub._namespace_index
-                if client is None or namespace is None or not hub.connected:
-                    continue
-                nodes = [_node_id(tag, namespace) for tag in hub._tags]
-                with contextlib.suppress(Exception):  # an outage is the hub's to report
-                    await within(
-                        rig.clock, hub._initial_read(client, nodes), plc_def.timeout_s, "refresh"
-                    )
-
-        task = asyncio.create_task(refresh(), name=f"test-refresh-{plc}")
-        try:
-            yield rig
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 async def run(gas: Subsystem, command: str, via: str, dest: str) -> None:
@@ -116,7 +44,7 @@ async def clear(rig: PadRig, values: dict[str, float | bool]) -> None:
 
 
 async def test_every_gas_supply_transition(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    async with pad_rig(tmp_path, specs=SPECS) as rig:
         gas = rig.subsystems["gas_supply"]
         assert gas.machine_state == "COMPARTMENT_PURGE"  # recognised: the PLC's safe line-up
         await run(gas, "stop_purge", "CONFIGURING", "IDLE")
@@ -141,7 +69,7 @@ async def test_every_gas_supply_transition(tmp_path: Path) -> None:
 
 
 async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    async with pad_rig(tmp_path, specs=SPECS) as rig:
         gas = rig.subsystems["gas_supply"]
         assert "state is COMPARTMENT_PURGE; vent needs PRESSURANT_LOADED" in await refused(
             gas, "vent"
@@ -208,7 +136,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
 
 
 async def test_modes_out_of_service_and_auto(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    async with pad_rig(tmp_path, specs=SPECS) as rig:
         gas = rig.subsystems["gas_supply"]
         await gas.set_mode(Mode.OUT_OF_SERVICE, actor="maintenance")
         with pytest.raises(CommandRefused, match="OUT OF SERVICE"):
@@ -224,7 +152,7 @@ async def test_modes_out_of_service_and_auto(tmp_path: Path) -> None:
 
 
 async def test_stuck_loading_valve_faults_and_safing_vents_the_spheres(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    async with pad_rig(tmp_path, specs=SPECS) as rig:
         gas = rig.subsystems["gas_supply"]
         rig.model.stick_actuator("GHE-FV-311")
         outcome = await (await gas.command("start_loading", actor="gases")).wait()
@@ -240,7 +168,7 @@ async def test_stuck_loading_valve_faults_and_safing_vents_the_spheres(tmp_path:
 
 
 async def test_lost_gas_plc_mid_command_faults_and_safing_is_not_proven(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    async with pad_rig(tmp_path, specs=SPECS) as rig:
         gas = rig.subsystems["gas_supply"]
         ticket = await gas.command("start_loading", actor="gases")
         await rig.sim.stall("GAS")  # the OPC UA PLC hangs: no feedback, no safing
@@ -254,7 +182,7 @@ async def test_lost_gas_plc_mid_command_faults_and_safing_is_not_proven(tmp_path
 
 
 async def test_uncommanded_helium_isolation_valve_raises_an_alarm(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS) as rig:
+    async with pad_rig(tmp_path, specs=SPECS) as rig:
         await rig.sim.set_values("GAS", {"GHE-FV-301-CMD": True})  # opened at a local panel
         assert await rig.wait(
             lambda: (
@@ -269,7 +197,7 @@ async def test_uncommanded_helium_isolation_valve_raises_an_alarm(tmp_path: Path
 
 async def test_checkout_passes_on_a_healthy_pad(tmp_path: Path) -> None:
     # Rate 3: comm latency counts in a stroke's clock time, keep it small beside a 3 s limit.
-    async with opcua_rig(tmp_path, specs=SPECS, rate=3.0) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=3.0) as rig:
         gas = rig.subsystems["gas_supply"]
         report = await gas.checkout(actor="gases")
         assert report.passed, report.results
@@ -280,7 +208,7 @@ async def test_checkout_passes_on_a_healthy_pad(tmp_path: Path) -> None:
 
 async def test_checkout_names_a_slow_purge_valve(tmp_path: Path) -> None:
     # Rate 3: comm latency counts in a stroke's clock time, keep it small beside a 3 s limit.
-    async with opcua_rig(tmp_path, specs=SPECS, rate=3.0) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=3.0) as rig:
         gas = rig.subsystems["gas_supply"]
         rig.model.slow_actuator("GN2-FV-212", 2.5)  # 5 s strokes against a 3 s limit
         report = await gas.checkout(actor="gases")

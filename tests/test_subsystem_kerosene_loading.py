@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from padctl.alarms import AlarmState
-from padctl.plant import TagValue, _heartbeat, _modbus_hub, _opcua_hub
+from padctl.plant import TagValue
 from padctl.subsystems import CommandRefused, Mode, Subsystem
 from padctl.subsystems.kerosene_loading import KEROSENE_LOADING
 from tests.pad_rig import PadRig, pad_rig
@@ -21,29 +18,6 @@ FAST = 50.0  # clock rate for loading flows
 PRECISE = 10.0  # clock rate for stroke timing (checkout)
 SPECS = (KEROSENE_LOADING,)
 SAFE_FEEDBACK_TAGS = [condition.split()[0] for condition in KEROSENE_LOADING.safe_feedback]
-
-
-async def _cancel_until_done(task: asyncio.Task[None] | None) -> None:
-    """padctl.tasks.cancel_and_wait, repeated until the task has really finished.
-
-    Workaround for a framework bug: Python 3.11's asyncio.wait_for (inside pymodbus and
-    asyncua) swallows a cancellation that lands just as the awaited reply arrives; a hub's
-    supervise loop then runs on and Plant.stop() (the rig's teardown) hangs for ever.
-    """
-    if task is None:
-        return
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.1)
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        task.result()
-
-
-@pytest.fixture(autouse=True)
-def _hubs_stop_reliably(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for module in (_heartbeat, _modbus_hub, _opcua_hub):
-        monkeypatch.setattr(module, "cancel_and_wait", _cancel_until_done)
-    yield
 
 
 def _reads(rig: PadRig, tag: str, value: TagValue) -> bool:

@@ -9,11 +9,9 @@ import pytest
 from padctl.alarms import AlarmState
 from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.thermal_conditioning import THERMAL_CONDITIONING
-from tests.pad_rig import PadRig
-from tests.test_subsystem_gas_supply import (  # noqa: F401 (an autouse workaround fixture)
-    _hubs_stop_even_when_a_cancel_is_swallowed,
+from tests.pad_rig import PadRig, pad_rig
+from tests.test_subsystem_gas_supply import (
     clear,
-    opcua_rig,
     override,
 )
 
@@ -35,7 +33,7 @@ def fairing_air(rig: PadRig) -> float:
 
 
 async def test_transitions_starting_with_the_fairing_circuit(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
         tca = rig.subsystems["thermal_conditioning"]
         assert tca.machine_state == "OFF"
         await run(tca, "start", "STARTING", "CONDITIONING")
@@ -53,7 +51,7 @@ async def test_transitions_starting_with_the_fairing_circuit(tmp_path: Path) -> 
 
 
 async def test_transitions_starting_without_the_fairing_circuit(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
         tca = rig.subsystems["thermal_conditioning"]
         await run(tca, "start_without_fairing", "STARTING", "CONDITIONING")
         assert fairing_air(rig) <= 0.05
@@ -71,7 +69,7 @@ async def test_transitions_starting_without_the_fairing_circuit(tmp_path: Path) 
 
 
 async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
         tca = rig.subsystems["thermal_conditioning"]
         with pytest.raises(CommandRefused, match="state is OFF; disconnect needs CONDITIONING"):
             await tca.command("disconnect", actor="pad-systems")
@@ -106,7 +104,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
 
 
 async def test_modes_out_of_service_and_auto(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
         tca = rig.subsystems["thermal_conditioning"]
         await tca.set_mode(Mode.OUT_OF_SERVICE, actor="maintenance")
         with pytest.raises(CommandRefused, match="OUT OF SERVICE"):
@@ -123,7 +121,7 @@ async def test_modes_out_of_service_and_auto(tmp_path: Path) -> None:
 
 
 async def test_fan_that_does_not_start_faults_and_safes(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
         tca = rig.subsystems["thermal_conditioning"]
         rig.model.stick_actuator("TCA-FAN-401")
         outcome = await (await tca.command("start", actor="pad-systems")).wait()
@@ -138,7 +136,7 @@ async def test_fan_that_does_not_start_faults_and_safes(tmp_path: Path) -> None:
 
 
 async def test_uncommanded_heater_raises_an_alarm(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=RATE) as rig:
         await rig.sim.set_values("GAS", {"TCA-E-401-CMD": True})  # switched on at the unit
         assert await rig.wait(
             lambda: rig.alarms.get("THERMAL_CONDITIONING-UNCOMMANDED").state is AlarmState.UNACK,
@@ -150,7 +148,7 @@ async def test_uncommanded_heater_raises_an_alarm(tmp_path: Path) -> None:
 
 
 async def test_checkout_passes_then_names_a_slow_heater(tmp_path: Path) -> None:
-    async with opcua_rig(tmp_path, specs=SPECS, rate=20.0) as rig:
+    async with pad_rig(tmp_path, specs=SPECS, rate=20.0) as rig:
         tca = rig.subsystems["thermal_conditioning"]
         report = await tca.checkout(actor="pad-systems")
         assert report.passed, report.results

@@ -10,8 +10,7 @@ from padctl.alarms import AlarmState
 from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.water_deluge import WATER_DELUGE
 from tests.pad_rig import pad_rig
-from tests.test_subsystem_gas_supply import (  # noqa: F401 (an autouse workaround fixture)
-    _hubs_stop_even_when_a_cancel_is_swallowed,
+from tests.test_subsystem_gas_supply import (
     clear,
     override,
 )
