@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the tests need (installed only when run as root).
-DEBIAN_TEST_PACKAGES ?=
+DEBIAN_TEST_PACKAGES ?= chromium iptables nftables
 SOURCES := padctl simulators hil tests
 
 .PHONY: venv demo test lint check-format debian-packages bench clean sim
@@ -37,7 +37,7 @@ lint: venv
 
 # pytest exits 5 when it collected no test: that must fail, never pass silently.
 test: venv debian-packages lint
-	$(BIN)/pytest -q; status=$$?; \
+	$(BIN)/pytest -q -n 2 --dist worksteal; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 bench: venv

@@ -30,7 +30,11 @@ start: T-00:02:00
 terminal_count: T-00:00:30
 window: {open: 0, close: 900}
 recycle_points:
-  - {id: RP-1, at: T-00:01:00, require: ["PWR-ET-841 >= 360"]}
+  - id: RP-1
+    at: T-00:01:00
+    restore:
+      - {name: Vehicle on ground power again, do: [ground_power.energize], expect: ["PWR-ET-842 >= 27"]}
+    require: ["PWR-ET-841 >= 360", "PWR-CB-842-CLOSED == true"]
 events:
   - {at: T-00:01:50, name: Vehicle power on, do: [ground_power.energize]}
   - {at: T-00:01:30, name: Power check, expect: ["PWR-ET-842 >= 27"]}
@@ -109,11 +113,38 @@ async def test_built_in_hold_needs_the_poll_then_cutoff_without_liftoff_then_rec
         await countdown.recycle(actor="tc", point="RP-1")
         assert countdown.t_now() == -60 and countdown.state.name == "HOLDING"
         assert not rig.context.flags["terminal_count"]
+        # The recycle put back what safing took away, then checked re-entry.
+        assert rig.subsystems["ground_power"].machine_state == "ON_EXTERNAL"
+        assert "Vehicle on ground power again" in [e.text for e in countdown.timeline]
+        assert countdown.hold_reason == "recycled to RP-1" and countdown.resumable
         answers = await rig.journal.entries(kinds=["poll_answer"])
         assert [(e.actor, e.payload["position"]) for e in answers] == [
             ("tc", "test_conductor"),
             ("ps", "pad_systems"),
         ]
+
+
+async def test_event_commands_run_in_turn_and_wait_for_times_out_into_a_hold(
+    tmp_path: Path,
+) -> None:
+    text = MINI.replace(
+        "  - {at: T-00:01:50, name: Vehicle power on, do: [ground_power.energize]}",
+        "  - {at: T-00:01:50, name: Power on then internal, "
+        "do: [ground_power.energize, ground_power.transfer_to_internal]}\n"
+        "  - {at: T-00:01:40, name: Wait for a charged battery, "
+        'wait_for: ["VEH-ET-902 >= 35"], within_s: 5, do: [ground_power.de_energize]}',
+    ).replace('"PWR-ET-842 >= 27"', '"PWR-ET-841 >= 360"')
+    async with counting(tmp_path, text) as (rig, countdown):
+        await countdown.start(actor="tc")
+        # The second command went out only once the first was confirmed: no refusal.
+        power = rig.subsystems["ground_power"]
+        assert await _until(rig, lambda: power.machine_state == "ON_INTERNAL", 60)
+        assert await _until(rig, lambda: countdown.state.name == "HOLDING", 60)
+        assert countdown.hold_reason.startswith("Wait for a charged battery: waited for VEH-ET-902")
+        assert -96 <= countdown.t_now() <= -94  # held when the 5 s of waiting ran out
+        assert power.machine_state == "ON_INTERNAL"  # the waiting event gave no command
+        commands = [e.text for e in countdown.timeline if e.kind == "COMMAND"]
+        assert commands == ["ground_power.energize", "ground_power.transfer_to_internal"]
 
 
 async def test_lcc_breach_before_terminal_count_holds_and_resume_needs_poll_and_clear_lcc(

@@ -285,7 +285,7 @@ def test_ullage_pressure_rises_with_vent_closed_and_falls_when_vented(coarse: Pa
     after = run(coarse, 300.0)
     assert float(after["LOX-PT-101"]) > float(before["LOX-PT-101"]) + 0.2
     assert float(after["LOX-TT-101"]) > float(before["LOX-TT-101"])  # saturation follows
-    assert float(run(coarse, 7200.0)["LOX-PT-101"]) == pytest.approx(5.0, abs=0.01)  # relief
+    assert float(run(coarse, 7200.0)["LOX-PT-101"]) == pytest.approx(3.2, abs=0.01)  # relief
     coarse.set_command("LOX-VV-101-CMD", True)
     assert float(run(coarse, 60.0)["LOX-PT-101"]) < 0.5
 

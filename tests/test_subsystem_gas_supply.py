@@ -54,10 +54,14 @@ async def test_every_gas_supply_transition(tmp_path: Path) -> None:
         assert await rig.wait(lambda: rig.plant.read("GHE-PT-311").value > 2.0, 30)
         await run(gas, "stop_loading", "CONFIGURING", "PRESSURANT_LOADED")
         rig.context.set("terminal_count", True)
-        await override(rig, {"GHE-PT-311": 200.0})  # a full load takes half an hour
+        # A full load takes half an hour; the vehicle vents are shut by the loading systems.
+        flight_ready = {"GHE-PT-311": 200.0, "LOX-VV-101-ZSC": True, "RG1-VV-101-ZSC": True}
+        await override(rig, flight_ready)
         await run(gas, "start_flight_pressurization", "CONFIGURING", "FLIGHT_PRESSURIZATION")
         await run(gas, "stop_flight_pressurization", "CONFIGURING", "PRESSURANT_LOADED")
         await clear(rig, {"GHE-PT-311": 200.0})
+        for tag in ("LOX-VV-101-ZSC", "RG1-VV-101-ZSC"):
+            rig.model.sensor_override(tag, None)
         await run(gas, "vent", "VENTING", "COMPARTMENT_PURGE")
         assert rig.plant.read("GHE-PT-311").value <= 5
         await run(gas, "stop_purge", "CONFIGURING", "IDLE")
@@ -120,6 +124,8 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
             "pressurant spheres loaded (190 bar or more) (GHE-PT-311 = ",
             "GHE header at 10 bar or more (GHE-PT-303 = 5",
             "GHE spheres vent valve closed (GHE-VV-311-ZSC = false",
+            "vehicle LOX tank vent closed (LOX-VV-101-ZSC = false",
+            "vehicle RG-1 tank vent closed (RG1-VV-101-ZSC = false",
         ):
             assert name in reason
         await clear(rig, header_low)

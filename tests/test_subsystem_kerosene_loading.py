@@ -164,6 +164,19 @@ async def test_every_other_transition(tmp_path: Path) -> None:
         assert rg1.recognise_state() == "FLIGHT_READY"
         await step(rg1, "secure", "SECURING", "SECURED")  # from FLIGHT_READY: a scrub
         assert rig.plant.read("RG1-VV-101-ZSO").value is True
+        await refused(  # a recycle takes a secured tank as loaded only inside these limits
+            rig,
+            rg1,
+            "confirm_loaded",
+            {"RG1-LSHH-101": True},
+            [
+                "countdown not in terminal count (@terminal_count = true (needs == false)",
+                "vehicle RG-1 tank not overfilled",
+            ],
+        )
+        rig.context.set("terminal_count", False)
+        await override(rig, {"RG1-LSH-101": True})
+        await step(rg1, "confirm_loaded", "CONFIRMING_LOADED", "LOADED")
         assert "subsystem_fault" not in await rig.journal_kinds()
 
 

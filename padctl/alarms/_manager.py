@@ -208,10 +208,11 @@ class AlarmManager:
         return number < limit
 
     async def run(self, *, period_s: float = 0.1) -> None:
-        """Evaluate every `period_s` clock seconds until cancelled."""
+        """Evaluate every `period_s` clock seconds (and at least 10 ms of wall time apart, so a
+        fast simulated clock does not turn this into a busy loop) until cancelled."""
         while True:
             self.evaluate()
-            await self._clock.sleep(period_s)
+            await self._clock.sleep(max(period_s, 0.01 * (self._clock.rate or 1.0)))
 
     async def start(self, *, period_s: float = 0.1) -> None:
         if self._task is None:

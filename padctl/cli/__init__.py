@@ -1,9 +1,35 @@
 """The padctl command line: the one place that composes whole programs."""
 
-from padctl.cli import _countdown, _demo, _journal, _read, _sim, _subsystems
+from padctl.cli import (
+    _countdown,
+    _demo,
+    _hil,
+    _hil_proxy,
+    _hil_rig,
+    _journal,
+    _read,
+    _serve,
+    _sim,
+    _subsystems,
+    _users,
+)
 from padctl.cli._app import app
 
-__all__ = ["_countdown", "_demo", "_journal", "_read", "_sim", "_subsystems", "app", "main"]
+__all__ = [
+    "_countdown",
+    "_demo",
+    "_hil",
+    "_hil_proxy",
+    "_hil_rig",
+    "_journal",
+    "_read",
+    "_serve",
+    "_sim",
+    "_subsystems",
+    "_users",
+    "app",
+    "main",
+]
 
 
 def main() -> None:

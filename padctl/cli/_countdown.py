@@ -22,8 +22,10 @@ from padctl.cli._runtime import run
 from padctl.clock import ScaledClock
 from padctl.countdown import (
     Countdown,
+    CountdownRefused,
     CountdownSequence,
     CountEvent,
+    CountState,
     LccError,
     SequenceError,
     describe_plan,
@@ -98,7 +100,9 @@ def countdown_command(
     sim: Annotated[bool, typer.Option("--sim", help="Run on simulators in this process.")] = False,
     profile: Annotated[str, typer.Option("--profile", help="test-flight or full.")] = "test-flight",
     rate: Annotated[float, typer.Option("--rate", help="Clock rate (1 = real time).")] = 100.0,
-    auto: Annotated[bool, typer.Option("--auto", help="Answer every GO/NO-GO poll GO.")] = False,
+    auto: Annotated[
+        bool, typer.Option("--auto", help="Answer the built-in holds' GO/NO-GO polls GO.")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the planned timeline; touch no PLC.")
     ] = False,
@@ -106,6 +110,13 @@ def countdown_command(
         list[str] | None,
         typer.Option(
             "--inject", help="'T-00:00:20 LOX-PT-101 bias +2.5': a simulator fault at a T-time."
+        ),
+    ] = None,
+    recycle_to: Annotated[
+        str | None,
+        typer.Option(
+            "--recycle",
+            help="After a cutoff, clear the injected faults and recycle to this point once.",
         ),
     ] = None,
     sequence_file: Annotated[Path | None, typer.Option("--sequence")] = None,
@@ -130,6 +141,14 @@ def countdown_command(
             typer.echo(problem, err=True)
         raise typer.Exit(2) from None
     injections = _parse_injections(inject or [])
+    known_points = [point.id for point in sequence.recycle_points]
+    if recycle_to is not None and recycle_to not in known_points:
+        typer.echo(
+            f"padctl countdown: --recycle {recycle_to!r}: no such recycle point "
+            f"(known: {', '.join(known_points) or 'none'})",
+            err=True,
+        )
+        raise typer.Exit(2)
     if dry_run:
         typer.echo(
             f"{sequence.name} ({profile}): {len(sequence.events)} events, "
@@ -152,6 +171,7 @@ def countdown_command(
                 rate=rate,
                 auto=auto,
                 injections=injections,
+                recycle_to=recycle_to,
                 journal_path=journal or Path(scratch) / "journal.sqlite",
             )
         )
@@ -193,6 +213,7 @@ async def _count(
     rate: float,
     auto: bool,
     injections: list[tuple[float, str]],
+    recycle_to: str | None,
     journal_path: Path,
 ) -> str:
     from padctl.alarms import AlarmManager
@@ -233,29 +254,48 @@ async def _count(
                 try:
                     await countdown.start(actor="test_conductor")
                     pending = list(injections)
-                    while not countdown._done.is_set():
+                    recycled = False
+                    while not countdown.done:
                         while pending and countdown.t_now() >= pending[0][0]:
                             _t_s, command = pending.pop(0)
                             await parse_fault(command).apply(simulated, model)
                             typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {command}")
-                        if (
-                            auto
-                            and countdown.poll is not None
-                            and not countdown.poll.all_go
-                            and countdown.resumable
-                        ):
-                            for position in sequence.positions:
-                                await countdown.answer_poll(
-                                    position=position, go=True, actor=f"auto-{position}"
+                        if countdown.state is CountState.HOLDING:
+                            if not countdown.resumable:
+                                if recycle_to is None or recycled:
+                                    return f"CUTOFF: {countdown.hold_reason}"
+                                recycled = True
+                                model.clear_faults()  # the fault found and fixed
+                                typer.echo(
+                                    f"{format_t_time(countdown.t_now())}  CLEARED    "
+                                    "injected faults (fixed); recycling"
                                 )
-                            if countdown._hold_until_s is None:
                                 try:
-                                    await countdown.resume(actor="auto")
-                                except Exception as refused:
-                                    typer.echo(f"resume refused: {refused}")
-                        if not countdown.resumable and countdown.state.name == "HOLDING":
-                            return f"CUTOFF: {countdown.hold_reason}"
-                        await clock.sleep(0.05 * rate)
+                                    await countdown.recycle(
+                                        actor="test_conductor", point=recycle_to
+                                    )
+                                except CountdownRefused as refused:
+                                    return f"CUTOFF: {countdown.hold_reason}; {refused}"
+                                continue
+                            after_recycle = recycled and countdown.hold_reason.startswith(
+                                "recycled to"
+                            )
+                            if countdown.hold_id is None and not after_recycle:
+                                return f"HOLD: {countdown.hold_reason}"  # nobody here for it
+                            poll = countdown.poll
+                            if poll is not None and not poll.all_go and not auto:
+                                return f"HOLD: {countdown.hold_reason}: the poll needs --auto"
+                            if poll is not None and not poll.all_go:
+                                for position in poll.missing:
+                                    await countdown.answer_poll(
+                                        position=position, go=True, actor=f"auto-{position}"
+                                    )
+                            if after_recycle:
+                                try:
+                                    await countdown.resume(actor="test_conductor")
+                                except CountdownRefused as refused:
+                                    return f"HOLD: {countdown.hold_reason}; {refused}"
+                        await clock.sleep(0.01 * rate)  # 10 ms of wall time
                     return countdown.result
                 finally:
                     await countdown.stop()

@@ -22,8 +22,10 @@ class _Strict(BaseModel):
 class _EventFile(_Strict):
     at: str
     name: str = Field(min_length=1)
-    do: list[str] = Field(default_factory=list)  # "subsystem.command", issued in order
-    expect: list[str] = Field(default_factory=list)  # conditions that must hold at this time
+    wait_for: list[str] = Field(default_factory=list)  # conditions to hold before `do`
+    do: list[str] = Field(default_factory=list)  # "subsystem.command", each once the last is proven
+    expect: list[str] = Field(default_factory=list)  # conditions proven once `do` is confirmed
+    within_s: float = Field(default=0.0, ge=0)  # T-seconds `wait_for`/`expect` may take
     hold: str | None = None  # a built-in hold's id
     duration: str | float | None = None  # of the built-in hold
     poll: bool = False  # the hold ends only when every position answers GO
@@ -32,15 +34,18 @@ class _EventFile(_Strict):
 
 class _StepFile(_Strict):
     name: str = Field(min_length=1)
-    do: list[str] = Field(default_factory=list)
+    wait_for: list[str] = Field(default_factory=list)  # conditions to hold before `do`
+    do: list[str] = Field(default_factory=list)  # each once the one before it is confirmed
     expect: list[str] = Field(default_factory=list)
     within_s: float = Field(default=60.0, gt=0)
+    profiles: list[str] | None = None  # default: every profile
 
 
 class _RecycleFile(_Strict):
     id: str
     at: str
-    require: list[str] = Field(default_factory=list)
+    restore: list[_StepFile] = Field(default_factory=list)  # run by the recycle, in order
+    require: list[str] = Field(default_factory=list)  # re-entry: must hold after `restore`
 
 
 class _WindowFile(_Strict):
@@ -80,6 +85,8 @@ class Event:
     hold_s: float
     poll: bool
     line: int
+    within_s: float = 0.0
+    wait_for: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class Step:
     actions: tuple[Action, ...]
     expect: tuple[Condition, ...]
     within_s: float
+    wait_for: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ class RecyclePoint:
     id: str
     t_s: float
     require: tuple[Condition, ...]
+    restore: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,16 +184,23 @@ def load_sequence(
             found.append(Action(subsystem, command))
         return tuple(found)
 
-    def steps(items: list[_StepFile], section: str) -> tuple[Step, ...]:
-        return tuple(
-            Step(
+    def steps(items: list[_StepFile], *section: str | int) -> tuple[Step, ...]:
+        found = []
+        for index, item in enumerate(items):
+            where = at(*section, index)
+            for name in item.profiles or []:
+                if name not in parsed.profiles:
+                    problems.append(f"{where}: unknown profile {name!r}")
+            step = Step(
                 name=item.name,
-                actions=actions(item.do, at(section, index)),
-                expect=conditions(item.expect, at(section, index)),
+                actions=actions(item.do, where),
+                expect=conditions(item.expect, where),
                 within_s=item.within_s,
+                wait_for=conditions(item.wait_for, where),
             )
-            for index, item in enumerate(items)
-        )
+            if item.profiles is None or profile in item.profiles:
+                found.append(step)
+        return tuple(found)
 
     if profile not in parsed.profiles:
         problems.append(
@@ -229,6 +245,8 @@ def load_sequence(
             hold_s=hold_s,
             poll=item.poll,
             line=document.line_of(("events", index)),
+            within_s=item.within_s,
+            wait_for=conditions(item.wait_for, where),
         )
         if item.profiles is None or profile in item.profiles:
             events.append(event)
@@ -242,7 +260,14 @@ def load_sequence(
         point_t_s = t_time(point.at, where)
         if point_t_s > terminal_t_s:
             problems.append(f"{where}: recycle point {point.id} lies inside the terminal count")
-        recycle.append(RecyclePoint(point.id, point_t_s, conditions(point.require, where)))
+        recycle.append(
+            RecyclePoint(
+                point.id,
+                point_t_s,
+                conditions(point.require, where),
+                steps(point.restore, "recycle_points", index, "restore"),
+            )
+        )
     try:
         window_open = parse_duration(parsed.window.open)
         window_close = parse_duration(parsed.window.close)

@@ -221,6 +221,13 @@ class Subsystem:
         log.warning("command_refused", subsystem=self.name, command=command, reason=reason)
         return CommandRefused(self.name, command, reason)
 
+    def accepts_from_state(self, name: str) -> bool:
+        """Whether the current state is one `name` may start from (nothing else is judged)."""
+        compiled = self.compiled.commands.get(name)
+        return compiled is not None and self.machine_state in {
+            state.name for state in compiled.spec.source
+        }
+
     def check(self, name: str, *, origin: Origin = Origin.OPERATOR) -> CompiledCommand:
         """The command, if it may be given now; CommandRefused naming why not (no journal)."""
         compiled = self.compiled.commands.get(name)

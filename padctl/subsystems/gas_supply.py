@@ -134,6 +134,8 @@ GAS_SUPPLY = SubsystemSpec(
                 Interlock("pressurant spheres loaded (190 bar or more)", "GHE-PT-311 >= 190"),
                 Interlock("GHE header at 10 bar or more", "GHE-PT-303 >= 10"),
                 Interlock("GHE spheres vent valve closed", "GHE-VV-311-ZSC == true"),
+                Interlock("vehicle LOX tank vent closed", "LOX-VV-101-ZSC == true"),
+                Interlock("vehicle RG-1 tank vent closed", "RG1-VV-101-ZSC == true"),
             ),
             writes=tuple((f"{v}-CMD", True) for v in GHE_PRESSURIZATION_VALVES),
             feedback=tuple(f"{v}-ZSO == true" for v in GHE_PRESSURIZATION_VALVES),

@@ -29,6 +29,7 @@ class KeroseneLoadingState(enum.Enum):
     OPENING_DRAIN = "opening the drain"
     DRAINING = "draining to storage"
     CLOSING_FOR_FLIGHT = "closing the vent for flight"
+    CONFIRMING_LOADED = "confirming the load after a recycle"
     FLIGHT_READY = "loaded, vent closed: ready for flight pressurization"
     SECURING = "securing"
     FAULT = "fault"
@@ -258,6 +259,24 @@ KEROSENE_LOADING = SubsystemSpec(
             timeout="RG1-VV-101",
             hazardous=True,
             description="Terminal count: close the vehicle vent for flight pressurization.",
+        ),
+        CommandSpec(
+            name="confirm_loaded",
+            source=(S.SECURED,),
+            via=S.CONFIRMING_LOADED,
+            dest=S.LOADED,
+            permissives=(
+                NOT_TERMINAL_COUNT,
+                FLIGHT_LEVEL_REACHED,
+                NOT_OVERFILLED,
+                FILL_CLOSED,
+                DRAIN_CLOSED,
+                PUMP_STOPPED,
+            ),
+            writes=(("RG1-VV-101-CMD", True),),
+            feedback=("RG1-VV-101-ZSO == true", "RG1-LSH-101 == true"),
+            timeout="RG1-VV-101",
+            description="Recycle: a tank secured at flight level is taken as loaded again.",
         ),
         CommandSpec(
             name="start_drain",

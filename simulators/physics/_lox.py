@@ -64,7 +64,8 @@ class LoxSystem(Area):
             capacity_kg=240_000.0,
             mass_kg=0.0,
             temperature_k=self.ambient_k,
-            ullage=UllageGas(pressure_bar=0.0, relief_bar=5.0, bar_per_kg_at_full=0.012),
+            # The vehicle tank's flight relief valve cracks a little above the flight pressure.
+            ullage=UllageGas(pressure_bar=0.0, relief_bar=3.2, bar_per_kg_at_full=0.012),
             heat_leak_kg_s=1.5,
             ambient_k=self.ambient_k,
         )

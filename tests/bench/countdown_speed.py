@@ -89,19 +89,17 @@ async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]
                 holds = 0
                 try:
                     await countdown.start(actor="bench")
-                    while not countdown._done.is_set():
-                        poll = countdown.poll
-                        if poll is not None and not poll.all_go and countdown.resumable:
-                            holds += countdown._hold_until_s is None
-                            for position in sequence.positions:
+                    while not countdown.done:
+                        if countdown.state.name == "HOLDING":
+                            if not countdown.resumable or countdown.hold_id is None:
+                                holds += 1  # an unplanned hold or a cutoff: not nominal
+                                break
+                            poll = countdown.poll
+                            for position in poll.missing if poll is not None else []:
                                 await countdown.answer_poll(
                                     position=position, go=True, actor="bench"
                                 )
-                            if countdown._hold_until_s is None:  # unplanned hold: not nominal
-                                break
-                        if not countdown.resumable and countdown.state.name == "HOLDING":
-                            break
-                        await clock.sleep(0.02 * rate)
+                        await clock.sleep(0.01 * rate)
                     wall_s = time.perf_counter() - wall_start
                     sim_s = clock.now() - sim_start
                 finally:

@@ -1,0 +1,305 @@
+"""`padctl serve`: the operator console server, on the pad's PLCs or on simulators."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import secrets
+import shlex
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from starlette.applications import Starlette
+
+from padctl.cli._app import (
+    LogFileOption,
+    LogLevelOption,
+    PadOption,
+    app,
+    load_definition_or_exit,
+    setup_logging,
+)
+from padctl.cli._runtime import run
+from padctl.clock import ScaledClock
+from padctl.console import (
+    ConsoleConfig,
+    ConsoleSettings,
+    Injector,
+    Role,
+    SessionPolicy,
+    StationHandle,
+    StationSource,
+    UsersError,
+    UsersFile,
+    create_app,
+)
+from padctl.countdown import CountdownSequence, Criterion, LccError, SequenceError, load_lcc
+from padctl.countdown import load_sequence as load_countdown
+from padctl.definition import PadDefinition
+from padctl.procedure import sequences_dir
+from padctl.station import Station
+from padctl.subsystems import ALL_SPECS
+
+__all__ = ["app", "fault_injector", "simulated_station"]
+
+DEMO_USERS: tuple[tuple[str, Role, tuple[str, ...]], ...] = (
+    ("conductor", Role.TEST_CONDUCTOR, ()),
+    ("safety", Role.SAFETY_OFFICER, ()),
+    (
+        "propellants",
+        Role.SUBSYSTEM_OPERATOR,
+        ("lox_loading", "kerosene_loading", "gas_supply", "thermal_conditioning"),
+    ),
+    (
+        "padsystems",
+        Role.SUBSYSTEM_OPERATOR,
+        (
+            "ground_power",
+            "water_deluge",
+            "fire_suppression",
+            "erector",
+            "cable_mast",
+            "hold_downs",
+            "vehicle_interface",
+        ),
+    ),
+    ("viewer", Role.VIEWER, ()),
+    ("admin", Role.ADMIN, ()),
+)
+_SUBJECT_FIRST = ("bias", "override", "slow")
+_SUBJECT_ONLY = ("freeze", "nan", "stuck", "stall", "drop", "unfreeze", "unstick", "restore")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fault_injector(simulated: object, model: object) -> Injector:
+    """An injector playing fault words (as `padctl sim` reads them) on a simulated pad."""
+    from simulators.fault_commands import FaultSyntaxError, parse_fault
+
+    async def inject(text: str) -> str:
+        words = shlex.split(text)
+        # "LOX-PT-101 bias 2.5", as `countdown --inject` reads, is "bias LOX-PT-101 2.5"
+        if len(words) >= 2 and words[1] in _SUBJECT_FIRST:
+            words = [words[1], words[0], *words[2:]]
+        elif len(words) == 2 and words[1] in _SUBJECT_ONLY:
+            words = [words[1], words[0]]
+        try:
+            command = parse_fault(shlex.join(words))
+            await command.apply(simulated, model)  # type: ignore[arg-type]
+        except (FaultSyntaxError, KeyError) as error:
+            raise ValueError(f"fault {text!r}: {error}") from None
+        return command.text
+
+    return inject
+
+
+@asynccontextmanager
+async def simulated_station(
+    definition: PadDefinition,
+    *,
+    rate: float,
+    sequence: CountdownSequence,
+    lcc: tuple[Criterion, ...],
+    journal_path: Path,
+    scan_wall_s: float = 0.02,
+) -> AsyncIterator[StationHandle]:
+    """The simulated pad's PLCs and a station on them, with a fault injector."""
+    from simulators.pad import SimulatedPad
+    from simulators.pad_model import PadModel
+
+    clock = ScaledClock(rate)
+    scaled = definition.at_clock_rate(rate)
+    model = PadModel(scaled)
+    simulated = SimulatedPad(scaled, clock, process=model, scan_wall_s=scan_wall_s)
+    live = await simulated.start()
+    try:
+        async with Station(
+            definition=live, clock=clock, journal_path=journal_path, sequence=sequence, lcc=lcc
+        ) as station:
+            yield StationHandle(station, fault_injector(simulated, model))
+    finally:
+        await simulated.stop()
+
+
+@asynccontextmanager
+async def _real_station(
+    definition: PadDefinition,
+    *,
+    sequence: CountdownSequence,
+    lcc: tuple[Criterion, ...],
+    journal_path: Path,
+) -> AsyncIterator[StationHandle]:
+    async with Station(
+        definition=definition,
+        clock=ScaledClock(1.0),
+        journal_path=journal_path,
+        sequence=sequence,
+        lcc=lcc,
+    ) as station:
+        yield StationHandle(station, None)
+
+
+def _demo_users(folder: Path) -> tuple[UsersFile, list[tuple[str, str, str]]]:
+    users = UsersFile(path=folder / "users.yaml")
+    printed = []
+    for name, role, subsystems in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        users.add(name, role=role, password=password, subsystems=subsystems)
+        printed.append((name, role.value, password))
+    users.save()
+    return users, printed
+
+
+@app.command("serve")
+def serve_command(
+    sim: Annotated[
+        bool, typer.Option("--sim", help="Run the pad's PLCs as simulators here.")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8080,
+    rate: Annotated[float, typer.Option("--rate", help="Clock rate, with --sim.")] = 1.0,
+    users: Annotated[
+        Path | None, typer.Option("--users", help="Users file (padctl users add ...).")
+    ] = None,
+    profile: Annotated[str, typer.Option("--profile", help="test-flight or full.")] = "test-flight",
+    sequence_file: Annotated[Path | None, typer.Option("--sequence")] = None,
+    lcc_file: Annotated[Path | None, typer.Option("--lcc")] = None,
+    journal: Annotated[
+        Path | None, typer.Option("--journal", help="Journal file (with --sim: a temporary one).")
+    ] = None,
+    arm_timeout: Annotated[
+        float, typer.Option("--arm-timeout", help="Seconds to confirm an armed command.")
+    ] = 10.0,
+    session_hours: Annotated[float, typer.Option("--session-hours")] = 8.0,
+    idle_minutes: Annotated[float, typer.Option("--idle-minutes")] = 30.0,
+    update_period: Annotated[
+        float, typer.Option("--update-period", help="Seconds between console updates.")
+    ] = 0.15,
+    pad: PadOption = None,
+    log_level: LogLevelOption = "warning",
+    log_file: LogFileOption = None,
+) -> None:
+    """Serve the operator console: the station, the WebSocket API and the pages."""
+    if not is_loopback(host) and users is None:
+        typer.echo(f"padctl serve: listening on {host} needs --users FILE", err=True)
+        raise typer.Exit(2)
+    if users is None and not sim:
+        typer.echo("padctl serve: a real pad needs --users FILE", err=True)
+        raise typer.Exit(2)
+    if not sim and rate != 1.0:
+        typer.echo("padctl serve: --rate is for simulators (--sim) only", err=True)
+        raise typer.Exit(2)
+    if rate <= 0 or arm_timeout <= 0 or update_period <= 0:
+        typer.echo(
+            "padctl serve: --rate, --arm-timeout and --update-period must be above 0", err=True
+        )
+        raise typer.Exit(2)
+    setup_logging(log_level, log_file)
+    definition = load_definition_or_exit(pad)
+    try:
+        sequence = load_countdown(
+            sequence_file or sequences_dir() / "countdown.yaml",
+            profile=profile,
+            definition=definition,
+            specs=ALL_SPECS,
+        )
+        criteria = load_lcc(lcc_file or sequences_dir() / "lcc.yaml", definition)
+    except (SequenceError, LccError) as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2) from None
+    with tempfile.TemporaryDirectory(prefix="padctl-serve-") as scratch:
+        if users is None:
+            users_file, printed = _demo_users(Path(scratch))
+            typer.echo("demo users (this run only):")
+            for name, role, password in printed:
+                typer.echo(f"  {name:<12} {role:<19} password {password}")
+        else:
+            try:
+                users_file = UsersFile.load(users)
+            except UsersError as error:
+                typer.echo(f"padctl serve: {error}", err=True)
+                raise typer.Exit(2) from None
+            if not users_file.records:
+                typer.echo(f"padctl serve: {users} has no users (padctl users add ...)", err=True)
+                raise typer.Exit(2)
+        journal_path = journal or (
+            Path(scratch) / "journal.sqlite" if sim else Path("padctl-journal.sqlite")
+        )
+        source: StationSource
+        if sim:
+
+            def source() -> AbstractAsyncContextManager[StationHandle]:
+                return simulated_station(
+                    definition,
+                    rate=rate,
+                    sequence=sequence,
+                    lcc=criteria,
+                    journal_path=journal_path,
+                )
+        else:
+
+            def source() -> AbstractAsyncContextManager[StationHandle]:
+                return _real_station(
+                    definition, sequence=sequence, lcc=criteria, journal_path=journal_path
+                )
+
+        config = ConsoleConfig(
+            users=users_file,
+            settings=ConsoleSettings(update_period_wall_s=update_period, simulated=sim),
+            sessions=SessionPolicy(
+                lifetime_wall_s=session_hours * 3600.0, idle_wall_s=idle_minutes * 60.0
+            ),
+            arm_timeout_wall_s=arm_timeout,
+        )
+        code = run(_serve_console(config, source, host=host, port=port))
+    raise typer.Exit(code)
+
+
+async def _serve_console(
+    config: ConsoleConfig, source: StationSource, *, host: str, port: int
+) -> int:
+    ready = asyncio.Event()
+    return await _serve(
+        create_app(config, source, on_ready=ready.set), host=host, port=port, ready=ready
+    )
+
+
+async def _serve(application: Starlette, *, host: str, port: int, ready: asyncio.Event) -> int:
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        typer.echo(f"padctl serve: cannot listen on {host}:{port}: {error}", err=True)
+        return 2
+    bound = listener.getsockname()
+    server = uvicorn.Server(
+        uvicorn.Config(application, lifespan="on", log_level="warning", ws="websockets-sansio")
+    )
+    task = asyncio.create_task(server.serve(sockets=[listener]), name="uvicorn")
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if ready.is_set():
+        shown = f"[{bound[0]}]" if family == socket.AF_INET6 else bound[0]
+        typer.echo(f"padctl console: http://{shown}:{bound[1]}/")
+    waiter.cancel()
+    await task
+    listener.close()
+    return 0 if ready.is_set() else 1

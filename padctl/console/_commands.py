@@ -1,0 +1,361 @@
+"""The command desk: every console command checked again here, then carried out or refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from padctl.alarms import AlarmError
+from padctl.console._args import BadRequest, Request, RequestError, check_args, parse_request
+from padctl.console._arming import TWO_STEP_COMMANDS, ArmBoard, action_name
+from padctl.console._authority import AuthorityBoard, Refusal, authorize
+from padctl.console._journal_query import JournalQuery, run_query
+from padctl.console._users import User
+from padctl.countdown import CountdownRefused
+from padctl.plant import Quality
+from padctl.station import Station
+from padctl.subsystems import CommandRefused, Mode
+
+log = structlog.get_logger()
+
+# A command still running after this long (an abort's safing, a scrub) is answered
+# `accepted` with `running: true`; its progress shows in the countdown and subsystem states.
+ANSWER_WITHIN_WALL_S = 1.0
+Injector = Callable[[str], Awaitable[str]]
+_GO_DIRECTION_COUNT = ("count.start", "count.resume", "count.recycle")
+_NAMED_AT_MOST = 6
+
+
+class CommandDesk:
+    """Carries out console commands for the server; the console only asks."""
+
+    def __init__(
+        self,
+        *,
+        station: Station,
+        authority: AuthorityBoard,
+        arms: ArmBoard,
+        injector: Injector | None = None,
+    ) -> None:
+        self._station = station
+        self._authority = authority
+        self._arms = arms
+        self._injector = injector
+        self._subsystems = tuple(station.subsystems)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def handle(self, user: User, message: object) -> dict[str, Any]:
+        """One console message in, exactly one answer out (accepted, refused or armed)."""
+        try:
+            request = parse_request(message)
+            args = check_args(request.command, request.args, self._subsystems)
+        except RequestError as error:
+            return await self._refused(user, error.request_id, "?", {}, "bad_request", str(error))
+        except BadRequest as error:
+            request_id = message.get("request_id") if isinstance(message, dict) else None
+            command = message.get("command") if isinstance(message, dict) else None
+            return await self._refused(
+                user,
+                request_id if isinstance(request_id, str) else None,
+                command if isinstance(command, str) else "?",
+                {},
+                "bad_request",
+                str(error),
+            )
+        return await self._dispatch(user, Request(request.request_id, request.command, args))
+
+    async def _dispatch(self, user: User, request: Request) -> dict[str, Any]:
+        command, args = request.command, request.args
+        refusal = authorize(user, command, args, self._authority)
+        if refusal is not None:
+            return await self._refused(user, request.request_id, command, args, *_pair(refusal))
+        if command == "arm.confirm":
+            return await self._confirm(user, request)
+        if command == "arm.cancel":
+            arm, refusal = self._arms.cancel(args["arm_id"], user)
+            if refusal is not None:
+                return await self._refused(user, request.request_id, command, args, *_pair(refusal))
+            assert arm is not None
+            await self._journal("console_disarmed", user.name, request, reason="cancelled")
+            return _accepted(request, {"arm_id": arm.arm_id})
+        if self._two_step(command, args):
+            refusal = self._precheck(user, command, args)
+            if refusal is not None:
+                return await self._refused(user, request.request_id, command, args, *_pair(refusal))
+            summary = action_name(command, args)
+            if args.get("reason") and command.startswith("count."):
+                summary += f": {args['reason']}"
+            arm = self._arms.arm(command, args, user, summary)
+            await self._journal("console_armed", user.name, request, arm_id=arm.arm_id)
+            return {
+                "type": "armed",
+                "request_id": request.request_id,
+                "command": command,
+                "arm_id": arm.arm_id,
+                "expires_at": arm.expires_at,
+                "timeout_wall_s": self._arms.timeout_wall_s,
+                "second_person": arm.second_person,
+                "summary": summary,
+            }
+        return await self._execute(user, user.name, request)
+
+    def _two_step(self, command: str, args: dict[str, Any]) -> bool:
+        if command in TWO_STEP_COMMANDS:
+            return True
+        if command == "subsystem.command":
+            spec = self._station.subsystems[args["subsystem"]].spec
+            try:
+                return spec.command(args["name"]).hazardous
+            except KeyError:
+                return False  # unknown command: the subsystem refuses it, naming the known ones
+        return False
+
+    async def _confirm(self, user: User, request: Request) -> dict[str, Any]:
+        arm, refusal = self._arms.take_for_confirmation(request.args["arm_id"], user)
+        if refusal is not None:
+            return await self._refused(
+                user, request.request_id, "arm.confirm", request.args, *_pair(refusal)
+            )
+        assert arm is not None
+        armer = arm.armed_by
+        # Checked again for the user who armed it, as if given now.
+        refusal = authorize(armer, arm.command, arm.args, self._authority)
+        if refusal is not None:
+            return await self._refused(
+                user, request.request_id, arm.command, arm.args, *_pair(refusal)
+            )
+        actor = armer.name if armer.name == user.name else f"{armer.name}+{user.name}"
+        confirmed = Request(request.request_id, arm.command, arm.args)
+        return await self._execute(armer, actor, confirmed, confirmed_by=user.name)
+
+    # ---- carrying out ------------------------------------------------------------------------
+    def _precheck(self, user: User, command: str, args: dict[str, Any]) -> Refusal | None:
+        """Data freshness, the last gate before the subsystem or countdown checks its own."""
+        if command in ("subsystem.command", "subsystem.reset"):
+            name = args["subsystem"]
+            samples = self._station.plant.table.snapshot(self._station.subsystem_tags(name))
+            stale = [s for s in samples.values() if s.quality is Quality.STALE]
+            if stale:
+                named = "; ".join(f"{s.tag} STALE ({s.reason})" for s in stale[:_NAMED_AT_MOST])
+                more = (
+                    f" and {len(stale) - _NAMED_AT_MOST} more"
+                    if len(stale) > _NAMED_AT_MOST
+                    else ""
+                )
+                return Refusal("stale_data", f"{name}: data not fresh: {named}{more}")
+        if command in _GO_DIRECTION_COUNT:
+            stale_plcs = self._station.stale_plcs()
+            if stale_plcs:
+                details = []
+                for plc_id in stale_plcs:
+                    state = self._station.plc_freshness(plc_id)
+                    tags = ", ".join(state.stale_tags[:3]) or "no tag"
+                    details.append(
+                        f"PLC {plc_id} last heard {state.age_s:.1f} s ago ({tags} STALE)"
+                    )
+                return Refusal("stale_data", "data not fresh: " + "; ".join(details))
+        return None
+
+    async def _execute(
+        self, user: User, actor: str, request: Request, *, confirmed_by: str = ""
+    ) -> dict[str, Any]:
+        command, args = request.command, request.args
+        refusal = self._precheck(user, command, args)
+        if refusal is not None:
+            return await self._refused(user, request.request_id, command, args, *_pair(refusal))
+        extra = {"confirmed_by": confirmed_by} if confirmed_by else {}
+        task = asyncio.create_task(
+            self._perform(user, actor, command, args), name=f"console-{command}"
+        )
+        done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_WALL_S)
+        if not done:
+            self._background.add(task)
+            task.add_done_callback(self._finished_later)
+            await self._journal("console_accepted", actor, request, running=True, **extra)
+            return _accepted(request, {"running": True})
+        try:
+            result = task.result()
+        except CountdownRefused as refused:
+            return await self._refused(
+                user, request.request_id, command, args, "countdown", str(refused), actor=actor
+            )
+        except CommandRefused as refused:
+            return await self._refused(
+                user, request.request_id, command, args, "subsystem", str(refused), actor=actor
+            )
+        except AlarmError as refused:
+            return await self._refused(
+                user, request.request_id, command, args, "alarm", str(refused), actor=actor
+            )
+        except _Refused as refused:
+            return await self._refused(
+                user, request.request_id, command, args, *_pair(refused.refusal), actor=actor
+            )
+        except Exception as error:  # the server's own failure: say so, never pretend success
+            log.exception("console_command_failed", command=command)
+            return await self._refused(
+                user, request.request_id, command, args, "internal", repr(error), actor=actor
+            )
+        if command != "journal.query" and command != "ping":
+            await self._journal("console_accepted", actor, request, **extra)
+        return _accepted(request, result)
+
+    def _finished_later(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "console_command_failed_later", task=task.get_name(), error=str(task.exception())
+            )
+
+    async def stop(self) -> None:
+        """Wait a little for commands still running, then cancel them."""
+        if self._background:
+            await asyncio.wait(self._background, timeout=2.0)
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _perform(
+        self, user: User, actor: str, command: str, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        station = self._station
+        countdown = station.countdown
+        if command == "count.start":
+            await countdown.start(actor=actor)
+        elif command == "count.hold":
+            await countdown.hold(actor=actor, reason=args["reason"])
+        elif command == "count.resume":
+            await countdown.resume(actor=actor)
+        elif command == "count.recycle":
+            await countdown.recycle(actor=actor, point=args["point"])
+        elif command == "count.scrub":
+            await countdown.scrub(actor=actor, reason=args["reason"])
+        elif command == "count.abort":
+            await countdown.abort(actor=actor, reason=args["reason"])
+        elif command == "count.poll":
+            await countdown.answer_poll(position=args["position"], go=args["go"], actor=actor)
+        elif command.startswith("subsystem."):
+            return await self._subsystem(actor, command, args)
+        elif command.startswith("authority."):
+            return await self._authority_change(user, command, args["subsystem"])
+        elif command == "alarm.acknowledge":
+            await station.alarms.acknowledge(args["alarm_id"], actor=actor, note=args["note"])
+        elif command == "alarm.shelve":
+            await station.alarms.shelve(
+                args["alarm_id"], actor=actor, duration_s=args["duration_s"], note=args["note"]
+            )
+        elif command == "alarm.unshelve":
+            await station.alarms.unshelve(args["alarm_id"], actor=actor, note=args["note"])
+        elif command == "journal.query":
+            return await run_query(station.journal, JournalQuery(**args))
+        elif command == "sim.inject":
+            if self._injector is None:
+                raise _Refused(
+                    Refusal(
+                        "unavailable",
+                        "fault injection needs a server on simulators (padctl serve --sim)",
+                    )
+                )
+            try:
+                return {"fault": await self._injector(args["fault"])}
+            except ValueError as error:
+                raise _Refused(Refusal("bad_request", str(error))) from None
+        elif command == "ping":
+            return {"server_time": station.clock.wall_now()}
+        return {}
+
+    async def _subsystem(self, actor: str, command: str, args: dict[str, Any]) -> dict[str, Any]:
+        subsystem = self._station.subsystems[args["subsystem"]]
+        if command == "subsystem.command":
+            ticket = await subsystem.command(args["name"], actor=actor)
+            return {"subsystem": ticket.subsystem, "command": ticket.command}
+        if command == "subsystem.safe":
+            return {"proven": await subsystem.safe(actor=actor, reason=args["reason"])}
+        if command == "subsystem.mode":
+            await subsystem.set_mode(Mode(args["mode"]), actor=actor)
+            return {"mode": subsystem.mode.value}
+        await subsystem.reset(actor=actor)
+        return {"state": subsystem.machine_state}
+
+    async def _authority_change(self, user: User, command: str, subsystem: str) -> dict[str, Any]:
+        journal = self._station.journal
+        if command == "authority.take":
+            refusal = self._authority.take(subsystem, user)
+            if refusal is not None:
+                raise _Refused(refusal)
+            await journal.append("authority_taken", {"subsystem": subsystem}, actor=user.name)
+            return {"subsystem": subsystem, "holder": user.name}
+        refusal, holder = self._authority.release(subsystem, user)
+        if refusal is not None:
+            raise _Refused(refusal)
+        kind = "authority_released" if holder == user.name else "authority_forced"
+        await journal.append(kind, {"subsystem": subsystem, "holder": holder}, actor=user.name)
+        return {"subsystem": subsystem, "holder": None}
+
+    # ---- answers and the journal --------------------------------------------------------------
+    async def _refused(
+        self,
+        user: User,
+        request_id: str | None,
+        command: str,
+        args: dict[str, Any],
+        code: str,
+        reason: str,
+        *,
+        actor: str = "",
+    ) -> dict[str, Any]:
+        log.info("console_refused", user=user.name, command=command, code=code, reason=reason)
+        await self._station.journal.append(
+            "console_refused",
+            {
+                "request_id": request_id,
+                "command": command,
+                "args": _jsonable(args),
+                "code": code,
+                "reason": reason,
+            },
+            actor=actor or user.name,
+        )
+        return {
+            "type": "refused",
+            "request_id": request_id,
+            "command": command,
+            "code": code,
+            "reason": reason,
+        }
+
+    async def _journal(self, kind: str, actor: str, request: Request, **extra: object) -> None:
+        payload = {
+            "request_id": request.request_id,
+            "command": request.command,
+            "args": _jsonable(request.args),
+            **extra,
+        }
+        await self._station.journal.append(kind, payload, actor=actor)
+
+
+class _Refused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+        super().__init__(refusal.reason)
+
+
+def _pair(refusal: Refusal) -> tuple[str, str]:
+    return refusal.code, refusal.reason
+
+
+def _accepted(request: Request, result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "accepted",
+        "request_id": request.request_id,
+        "command": request.command,
+        "result": result,
+    }
+
+
+def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in args.items()}

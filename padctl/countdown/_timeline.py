@@ -1,0 +1,129 @@
+"""The countdown's states, its timeline lines, polls and refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from padctl.countdown._sequence import CountdownSequence
+from padctl.countdown._tclock import format_t_time
+
+
+class CountState(enum.Enum):
+    IDLE = "idle"
+    COUNTING = "counting"
+    HOLDING = "holding"
+    TERMINAL_COUNT = "terminal count"
+    RECYCLING = "recycling"
+    CUTOFF = "cutoff"
+    SAFING = "safing"
+    SCRUBBED = "scrubbed"
+    SECURED = "secured"
+    LIFTOFF = "liftoff"
+
+
+S = CountState
+RUNNING = (S.COUNTING, S.TERMINAL_COUNT)
+COUNT_TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "start", "source": S.IDLE, "dest": S.COUNTING},
+    {"trigger": "hold", "source": [S.COUNTING, S.RECYCLING, S.SAFING], "dest": S.HOLDING},
+    {"trigger": "resume", "source": S.HOLDING, "dest": S.COUNTING},
+    {"trigger": "enter_terminal_count", "source": S.COUNTING, "dest": S.TERMINAL_COUNT},
+    {"trigger": "cutoff", "source": [S.COUNTING, S.HOLDING, S.TERMINAL_COUNT], "dest": S.CUTOFF},
+    {
+        "trigger": "safe",
+        "source": [S.CUTOFF, S.COUNTING, S.HOLDING, S.TERMINAL_COUNT],
+        "dest": S.SAFING,
+    },
+    {"trigger": "recycle", "source": S.HOLDING, "dest": S.RECYCLING},
+    {"trigger": "scrub", "source": [S.COUNTING, S.HOLDING, S.SAFING], "dest": S.SCRUBBED},
+    {"trigger": "secure", "source": [S.SCRUBBED, S.LIFTOFF], "dest": S.SECURED},
+    {"trigger": "liftoff", "source": S.TERMINAL_COUNT, "dest": S.LIFTOFF},
+    {"trigger": "recover", "source": S.IDLE, "dest": S.HOLDING},  # after a restart
+]
+
+
+def machine_transitions() -> list[dict[str, Any]]:
+    """COUNT_TRANSITIONS in the form `transitions` takes (triggers prefixed `t_`)."""
+    return [
+        {
+            **row,
+            "trigger": f"t_{row['trigger']}",
+            "source": [s.name for s in row["source"]]
+            if isinstance(row["source"], list)
+            else row["source"].name,
+            "dest": row["dest"].name,
+        }
+        for row in COUNT_TRANSITIONS
+    ]
+
+
+class CountdownRefused(Exception):
+    """An operator command that does not fit the count now; nothing changed."""
+
+    def __init__(self, command: str, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"countdown {command} refused: {reason}")
+
+
+@dataclass(frozen=True)
+class CountEvent:
+    """One line of the countdown timeline."""
+
+    t_s: float
+    l_s: float
+    kind: str
+    text: str
+
+    def __str__(self) -> str:
+        minutes, seconds = divmod(int(self.l_s), 60)
+        hours, minutes = divmod(minutes, 60)
+        return (
+            f"{format_t_time(self.t_s)}  L+{hours:02d}:{minutes:02d}:{seconds:02d}  "
+            f"{self.kind:<10} {self.text}"
+        )
+
+
+@dataclass
+class Poll:
+    """A GO/NO-GO poll: each position answers for itself."""
+
+    positions: tuple[str, ...]
+    answers: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def all_go(self) -> bool:
+        return all(self.answers.get(position) is True for position in self.positions)
+
+    @property
+    def missing(self) -> list[str]:
+        return [p for p in self.positions if self.answers.get(p) is not True]
+
+
+def epoch_of(iso_text: str) -> float:
+    """Seconds since the epoch of an ISO-8601 journal time."""
+    return dt.datetime.fromisoformat(iso_text).timestamp()
+
+
+def describe_plan(sequence: CountdownSequence) -> list[str]:
+    """The planned timeline, for a dry run: one line per event."""
+    lines = []
+    for event in sequence.events:
+        parts = [format_t_time(event.t_s), event.name]
+        if event.wait_for:
+            parts.append("wait for " + ", ".join(c.text for c in event.wait_for))
+        if event.actions:
+            parts.append("do " + ", ".join(f"{a.subsystem}.{a.command}" for a in event.actions))
+        if event.expect:
+            parts.append("expect " + ", ".join(c.text for c in event.expect))
+        if event.within_s:
+            parts.append(f"within {event.within_s:g} s")
+        if event.hold_id:
+            parts.append(
+                f"HOLD {event.hold_id} {event.hold_s:g} s" + (" + poll" if event.poll else "")
+            )
+        lines.append("  ".join(parts))
+    return lines

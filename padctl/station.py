@@ -1,0 +1,246 @@
+"""The station: one pad's journal, plant, alarms, subsystems and countdown, composed and run."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import structlog
+
+from padctl.alarms import AlarmManager
+from padctl.clock import Clock
+from padctl.countdown import Countdown, CountdownSequence, CountEvent, Criterion
+from padctl.definition import PadDefinition
+from padctl.journal import AsyncJournal
+from padctl.plant import Plant, Quality, Sample
+from padctl.subsystems import ALL_SPECS, PadContext, Subsystem, SubsystemSpec, build_subsystems
+
+log = structlog.get_logger()
+
+CONNECT_TIMEOUT_WALL_S = 30.0
+COUNTDOWN_KINDS = ("countdown_state", "countdown_event")
+
+
+class StationError(Exception):
+    """The station could not start; the message says what was missing."""
+
+
+@dataclass(frozen=True)
+class PlcFreshness:
+    """How fresh one PLC's data is now: the age of its newest sample against its limit."""
+
+    plc: str
+    age_s: float  # clock seconds since the newest sample of any of its tags
+    stale_after_s: float
+    stale_tags: tuple[str, ...]  # its tags whose quality is STALE now
+
+    @property
+    def fresh(self) -> bool:
+        return self.age_s <= self.stale_after_s and not self.stale_tags
+
+
+EventListener = Callable[[CountEvent], None]
+_Part = TypeVar("_Part")
+
+
+class Station:
+    """Everything padctl runs for one pad, started and stopped as one.
+
+    `start` opens the journal, connects the plant, starts the alarm manager and every
+    subsystem, and builds the countdown (recovering a count in progress from the journal
+    into a hold: nothing resumes by itself). `stop` undoes it in reverse order.
+    """
+
+    def __init__(
+        self,
+        *,
+        definition: PadDefinition,
+        clock: Clock,
+        journal_path: Path,
+        sequence: CountdownSequence,
+        lcc: tuple[Criterion, ...] = (),
+        specs: tuple[SubsystemSpec, ...] = ALL_SPECS,
+        connect_timeout_wall_s: float = CONNECT_TIMEOUT_WALL_S,
+    ) -> None:
+        self.definition = definition
+        self.clock = clock
+        self.sequence = sequence
+        self._journal_path = journal_path
+        self._lcc = lcc
+        self._specs = specs
+        self._connect_timeout_wall_s = connect_timeout_wall_s
+        self._event_listeners: list[EventListener] = []
+        self._journal: AsyncJournal | None = None
+        self._plant: Plant | None = None
+        self._alarms: AlarmManager | None = None
+        self._countdown: Countdown | None = None
+        self.context = PadContext()
+        self.subsystems: dict[str, Subsystem] = {}
+        self._subsystem_tags: dict[str, tuple[str, ...]] = {}
+        self._stack: contextlib.AsyncExitStack | None = None
+        self.running = False
+
+    # ---- the parts, once started --------------------------------------------------------------
+    @property
+    def journal(self) -> AsyncJournal:
+        return _started(self._journal, "journal")
+
+    @property
+    def plant(self) -> Plant:
+        return _started(self._plant, "plant")
+
+    @property
+    def alarms(self) -> AlarmManager:
+        return _started(self._alarms, "alarms")
+
+    @property
+    def countdown(self) -> Countdown:
+        return _started(self._countdown, "countdown")
+
+    def add_event_listener(self, listener: EventListener) -> None:
+        """Call `listener` with every countdown timeline event."""
+        self._event_listeners.append(listener)
+
+    # ---- life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._stack is not None:
+            raise StationError("the station is already started")
+        stack = contextlib.AsyncExitStack()
+        self._stack = stack
+        try:
+            await self._start_parts(stack)
+        except BaseException:
+            self._stack = None
+            await stack.aclose()
+            raise
+        self.running = True
+        log.info("station_started", pad=self.definition.pad, plcs=len(self.definition.plcs))
+
+    async def _start_parts(self, stack: contextlib.AsyncExitStack) -> None:
+        journal = await stack.enter_async_context(
+            AsyncJournal(self._journal_path, clock=self.clock)
+        )
+        self._journal = journal
+        plant = Plant(definition=self.definition, clock=self.clock, journal=journal)
+        self._plant = plant
+        alarms = AlarmManager(clock=self.clock, journal=journal, table=plant.table)
+        self._alarms = alarms
+        await stack.enter_async_context(plant)
+        rate = max(1.0, self.clock.rate)
+        if not await plant.wait_connected(self._connect_timeout_wall_s * rate):
+            silent = [hub_id for hub_id in plant.hubs if not self.plc_freshness(hub_id).fresh]
+            raise StationError(
+                f"not every PLC answered within {self._connect_timeout_wall_s:g} s: "
+                + ", ".join(silent)
+            )
+        self.subsystems = build_subsystems(
+            plant=plant,
+            clock=self.clock,
+            alarms=alarms,
+            context=self.context,
+            specs=self._specs,
+        )
+        self._subsystem_tags = {
+            name: _tags_of(subsystem) for name, subsystem in self.subsystems.items()
+        }
+        await alarms.start()
+        stack.push_async_callback(alarms.stop)
+        for subsystem in self.subsystems.values():
+            await subsystem.start()
+            stack.push_async_callback(subsystem.stop)
+        countdown = Countdown(
+            sequence=self.sequence,
+            subsystems=self.subsystems,
+            plant=plant,
+            clock=self.clock,
+            context=self.context,
+            lcc=self._lcc,
+            on_event=self._count_event,
+        )
+        self._countdown = countdown
+        stack.push_async_callback(countdown.stop)
+        entries = await journal.entries(kinds=COUNTDOWN_KINDS)
+        if await countdown.recover(entries, actor="padctl"):
+            log.warning("countdown_recovered", t_s=countdown.t_now())
+
+    async def stop(self) -> None:
+        stack, self._stack = self._stack, None
+        self.running = False
+        if stack is not None:
+            await stack.aclose()
+            log.info("station_stopped")
+
+    async def __aenter__(self) -> Station:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def _count_event(self, event: CountEvent) -> None:
+        for listener in list(self._event_listeners):
+            listener(event)
+
+    # ---- data freshness -----------------------------------------------------------------------
+    def plc_freshness(self, plc_id: str) -> PlcFreshness:
+        """Whether one PLC's data is fresh: none of its tags STALE, the newest young enough."""
+        plc = self.definition.plc(plc_id)
+        names = [tag.name for tag in self.definition.tags_of(plc_id)]
+        samples = self.plant.table.snapshot(names).values()
+        newest_s = max((s.t_received_s for s in samples), default=float("-inf"))
+        return PlcFreshness(
+            plc=plc_id,
+            age_s=self.clock.now() - newest_s,
+            stale_after_s=plc.stale_after_s,
+            stale_tags=tuple(s.tag for s in samples if s.quality is Quality.STALE),
+        )
+
+    def freshness(self) -> dict[str, PlcFreshness]:
+        """Every PLC's freshness, by PLC id."""
+        return {plc.id: self.plc_freshness(plc.id) for plc in self.definition.plcs}
+
+    def stale_plcs(self) -> list[str]:
+        """The PLCs whose data is older than their `stale_after_s` now."""
+        return [plc_id for plc_id, state in self.freshness().items() if not state.fresh]
+
+    def not_good(self, names: Iterable[str]) -> list[Sample]:
+        """The samples among `names` that are not GOOD now (stale, bad or uncertain)."""
+        return [s for s in self.plant.table.snapshot(names).values() if not s.is_good]
+
+    def subsystem_tags(self, name: str) -> tuple[str, ...]:
+        """The plant tags a subsystem reads or writes (interlocks, feedback, outputs)."""
+        return self._subsystem_tags[name]
+
+
+def _started(part: _Part | None, name: str) -> _Part:
+    if part is None:
+        raise StationError(f"the station's {name} is not started")
+    return part
+
+
+def _tags_of(subsystem: Subsystem) -> tuple[str, ...]:
+    compiled = subsystem.compiled
+    names: list[str] = []
+    conditions = list(compiled.safe_feedback)
+    for command in compiled.commands.values():
+        conditions += [condition for _, condition in command.permissives]
+        conditions += command.feedback
+        names += [tag for tag, _ in (*command.spec.writes, *command.spec.after)]
+    for _, rules in compiled.recognise:
+        conditions += rules
+    names += [tag for tag, _ in compiled.spec.safe_writes]
+    names += [c.tag for c in conditions if not c.tag.startswith("@")]
+    for actuator in compiled.actuators:
+        names += [actuator.command, actuator.on_feedback]
+        if actuator.off_feedback:
+            names.append(actuator.off_feedback)
+    return tuple(sorted(set(names)))
