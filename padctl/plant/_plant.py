@@ -18,6 +18,7 @@ from padctl.plant._hub import Hub
 from padctl.plant._modbus_hub import ModbusHub
 from padctl.plant._sample import Sample, TagValue
 from padctl.plant._tag_table import TagTable
+from padctl.plant._write_guard import Admission, WriteGuard
 
 log = structlog.get_logger()
 
@@ -46,11 +47,16 @@ class Plant:
         journal: CommandJournal | None,
         base_dir: Path | None = None,
         beat_heartbeats: bool = True,
+        write_guard: WriteGuard | None = None,
     ) -> None:
-        """A plant with `journal=None` is read-only: it refuses every write."""
+        """A plant with `journal=None` is read-only: it refuses every write.
+
+        `write_guard` narrows writes further (a HIL rig's allow-list, rates, dry run).
+        """
         self.definition = definition
         self.clock = clock
         self._journal = journal
+        self._write_guard = write_guard
         self.table = TagTable(definition, clock)
         self.hubs: dict[str, Hub] = {}
         self.heartbeats: dict[str, HeartbeatKeeper] = {}
@@ -119,6 +125,9 @@ class Plant:
             raise WriteRefused(name, "this plant is read-only (opened without a journal)")
         try:
             tag = self.check_write(name, value)
+            admission = Admission.SEND
+            if self._write_guard is not None:
+                admission = await self._write_guard.admit(tag, value, now_s=self.clock.now())
         except WriteRefused as refusal:
             await self._journal.append(
                 "write_refused",
@@ -128,6 +137,10 @@ class Plant:
             log.warning("write_refused", tag=name, value=repr(value), reason=refusal.reason)
             raise
         payload = {"tag": name, "value": _jsonable(value), "plc": tag.plc, "why": reason}
+        if admission is Admission.DRY_RUN:
+            await self._journal.append("write_dry_run", payload, actor=actor)
+            log.info("write_dry_run", tag=name, value=value, actor=actor)
+            return
         await self._journal.append("command_sent", payload, actor=actor)
         try:
             await self.hubs[tag.plc].write(tag, value)
