@@ -67,6 +67,7 @@ def test_reference_files_load_for_both_profiles() -> None:
     assert NOMINAL_FLIGHT_PRESSURE_BAR + 2.5 > ullage.high  # the +2.5 bar bias must violate
 
 
+@pytest.mark.whole_count
 @pytest.mark.timeout(900)
 def test_nominal_test_flight_count_lifts_off() -> None:
     done = _count("--profile", "test-flight")
@@ -78,6 +79,7 @@ def test_nominal_test_flight_count_lifts_off() -> None:
     assert any("thermal_conditioning.start_without_fairing" in x for x in _lines(done, "COMMAND"))
 
 
+@pytest.mark.whole_count
 @pytest.mark.timeout(900)
 def test_full_count_cuts_off_on_ullage_bias_then_recycles_to_liftoff() -> None:
     """A +2.5 bar bias on LOX-PT-101 in the terminal count cuts off before engine start;

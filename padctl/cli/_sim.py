@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -21,7 +22,7 @@ from padctl.cli._app import (
 )
 from padctl.cli._runtime import run
 from padctl.clock import ScaledClock
-from padctl.definition import PadDefinition
+from padctl.definition import ModbusTable, PadDefinition
 from simulators.fault_commands import FAULT_HELP, FaultSyntaxError, parse_fault
 from simulators.pad import SimulatedPad
 
@@ -48,6 +49,16 @@ def sim_command(
         list[str] | None,
         typer.Option("--fault", help="'SECONDS COMMAND': play a fault command at a clock time."),
     ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address the simulated PLCs listen on.")
+    ] = "127.0.0.1",
+    report_writes: Annotated[
+        bool,
+        typer.Option(
+            "--report-writes",
+            help="Print a JSON line for every write a client makes to a Modbus PLC.",
+        ),
+    ] = False,
     log_level: LogLevelOption = "info",
     log_file: LogFileOption = None,
 ) -> None:
@@ -73,6 +84,8 @@ def sim_command(
             fixed_ports=not ephemeral,
             schedule=schedule,
             physics=physics,
+            host=host,
+            report_writes=report_writes,
         )
     )
 
@@ -85,6 +98,8 @@ async def _serve(
     fixed_ports: bool,
     schedule: list[tuple[float, str]],
     physics: bool,
+    host: str,
+    report_writes: bool,
 ) -> None:
     clock = ScaledClock(rate)
     definition = definition.at_clock_rate(rate)
@@ -93,8 +108,11 @@ async def _serve(
         from simulators.pad_model import PadModel
 
         model = PadModel(definition)
-    simulated = SimulatedPad(definition, clock, process=model, fixed_ports=fixed_ports)
+    simulated = SimulatedPad(definition, clock, process=model, fixed_ports=fixed_ports, host=host)
     await simulated.start()
+    reporters: dict[str, WriteListener] = {}
+    if report_writes:
+        _report_writes(simulated, reporters)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -126,6 +144,8 @@ async def _serve(
                 await _play(command, simulated, model)
             if line:
                 await _play(line, simulated, model)
+            if report_writes:  # a restarted PLC is a new server
+                _report_writes(simulated, reporters)
     finally:
         await simulated.stop()
 
@@ -141,6 +161,31 @@ async def _play(text: str, simulated: SimulatedPad, model: object) -> None:
         return
     typer.echo(f"fault applied: {text}")
     sys.stdout.flush()
+
+
+WriteListener = Callable[[ModbusTable, int, list[int] | list[bool]], None]
+
+
+def _report_writes(simulated: SimulatedPad, reporters: dict[str, WriteListener]) -> None:
+    """Print one JSON line per client write to each Modbus PLC (attached once per server)."""
+    for plc_id, plc in simulated.plcs.items():
+        listeners = getattr(plc.server, "write_listeners", None)
+        if listeners is None:  # an OPC UA server reports no writes
+            continue
+        reporter = reporters.get(plc_id)
+        if reporter is None:
+            reporter = reporters[plc_id] = _write_reporter(plc_id)
+        if reporter not in listeners:
+            listeners.append(reporter)
+
+
+def _write_reporter(plc_id: str) -> WriteListener:
+    def report(table: ModbusTable, offset: int, values: list[int] | list[bool]) -> None:
+        record = {"plc": plc_id, "table": table.value, "offset": offset, "values": list(values)}
+        typer.echo(json.dumps({"write": record}))
+        sys.stdout.flush()
+
+    return report
 
 
 def _read_stdin_lines(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:

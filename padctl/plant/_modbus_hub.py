@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from pymodbus.client import AsyncModbusTcpClient
@@ -78,18 +82,20 @@ class ModbusHub:
         return await wait_event(self._clock, self._first_scan, timeout_s)
 
     async def _supervise(self) -> None:
-        backoff_s = self._plc.reconnect_min_s
+        self._backoff_s = self._plc.reconnect_min_s
         while True:
             try:
                 await self.connect()
                 await self._scan_forever()
-            except (CommError, ModbusException, OSError, TimeoutError) as error:
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # any failure: drop the connection, retry with backoff
+                if not isinstance(error, (CommError, ModbusException, OSError, TimeoutError)):
+                    log.error("plc_reply_rejected", plc=self.plc_id, error=repr(error))
                 self._close_client()
                 self._report_outage(error)
-                await self._clock.sleep(backoff_s)
-                backoff_s = min(backoff_s * 2, self._plc.reconnect_max_s)
-                continue
-            backoff_s = self._plc.reconnect_min_s
+                await self._clock.sleep(self._backoff_s)
+                self._backoff_s = min(self._backoff_s * 2, self._plc.reconnect_max_s)
 
     def _report_outage(self, error: BaseException) -> None:
         if self._outage_since_s is None:
@@ -100,6 +106,7 @@ class ModbusHub:
 
     def _recovered(self) -> None:
         self._first_scan.set()
+        self._backoff_s = self._plc.reconnect_min_s  # a good scan: the next outage starts over
         if self._outage_since_s is not None:
             log.info(
                 "plc_connection_restored",
@@ -123,9 +130,17 @@ class ModbusHub:
             raise CommError(self.plc_id, f"cannot connect to {self._plc.host}:{self._plc.port}")
 
     def _close_client(self) -> None:
+        """Abort the connection (RST, not an orderly close): a request padctl gave up on must
+        never reach the PLC later, after a newer one, when a stalled path heals."""
         client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        if client is None:
+            return
+        transport = getattr(client.ctx, "transport", None) if client.ctx is not None else None
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
 
     async def _scan_forever(self) -> None:
         period_s = self._plc.poll_period_s
@@ -165,6 +180,9 @@ class ModbusHub:
                 t_received_s=received_s,
             )
             return
+        problem = _reply_problem(block, response)
+        if problem:  # never decode a reply of the wrong kind or size into tag values
+            raise CommError(self.plc_id, f"reply to {block.table.value}:{block.start}: {problem}")
         if block.table.is_bit_table:
             values = block.decode_bits(response.bits)
         else:
@@ -205,9 +223,33 @@ class ModbusHub:
             raise WriteFailed(tag.name, f"PLC {self.plc_id} answered {response}")
 
 
+_FUNCTION_CODES = {  # the read function each table answers with
+    ModbusTable.COIL: 1,
+    ModbusTable.DISCRETE_INPUT: 2,
+    ModbusTable.HOLDING_REGISTER: 3,
+    ModbusTable.INPUT_REGISTER: 4,
+}
 _READ_METHODS = {
     ModbusTable.COIL: "read_coils",
     ModbusTable.DISCRETE_INPUT: "read_discrete_inputs",
     ModbusTable.HOLDING_REGISTER: "read_holding_registers",
     ModbusTable.INPUT_REGISTER: "read_input_registers",
 }
+
+
+def _reply_problem(block: ReadBlock, response: Any) -> str:
+    """Why a read reply cannot be the answer to `block` ("" when it can)."""
+    expected_function = _FUNCTION_CODES[block.table]
+    if getattr(response, "function_code", expected_function) != expected_function:
+        return f"function code {response.function_code}, expected {expected_function}"
+    if block.table.is_bit_table:
+        bits = getattr(response, "bits", None)
+        # Bits come in whole bytes: at least `count`, fewer than `count` + 8.
+        if bits is None or not block.count <= len(bits) < block.count + 8:
+            return f"{0 if bits is None else len(bits)} bits for {block.count} requested"
+    else:
+        registers = getattr(response, "registers", None)
+        if registers is None or len(registers) != block.count:
+            got = 0 if registers is None else len(registers)
+            return f"{got} registers for {block.count} requested"
+    return ""
