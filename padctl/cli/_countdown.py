@@ -21,7 +21,6 @@ from padctl.cli._app import (
 from padctl.cli._runtime import run
 from padctl.clock import ScaledClock
 from padctl.countdown import (
-    Countdown,
     CountdownRefused,
     CountdownSequence,
     CountEvent,
@@ -67,8 +66,15 @@ def _problems_of(path: Path, definition: PadDefinition) -> list[str]:
             load_procedure(path, definition)
         elif kind == "pad":
             load_pad_definition(path)
+        elif kind == "scenario":
+            from simulators.scenario import scenario_problems
+
+            return scenario_problems(path)
         else:
-            return [f"{path}:1: not a countdown, lcc, procedure or pad file (top key {kind!r})"]
+            return [
+                f"{path}:1: not a countdown, lcc, procedure, pad or scenario file "
+                f"(top key {kind!r})"
+            ]
     except (LccError, ProcedureError, DefinitionError) as error:
         return list(error.problems)
     return []
@@ -216,10 +222,7 @@ async def _count(
     recycle_to: str | None,
     journal_path: Path,
 ) -> str:
-    from padctl.alarms import AlarmManager
-    from padctl.journal import AsyncJournal
-    from padctl.plant import Plant
-    from padctl.subsystems import PadContext, build_subsystems
+    from padctl.station import Station, StationError
     from simulators.fault_commands import parse_fault
     from simulators.pad import SimulatedPad
     from simulators.pad_model import PadModel
@@ -229,79 +232,63 @@ async def _count(
     simulated = SimulatedPad(definition, clock, process=model)
     live = await simulated.start()
     try:
-        async with AsyncJournal(journal_path, clock=clock) as journal:
-            plant = Plant(definition=live, clock=clock, journal=journal)
-            alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
-            async with plant:
-                if not await plant.wait_connected(30.0 * rate):
-                    return "NOT STARTED: not every PLC answered"
-                context = PadContext()
-                subsystems = build_subsystems(
-                    plant=plant, clock=clock, alarms=alarms, context=context
-                )
-                await alarms.start()
-                for subsystem in subsystems.values():
-                    await subsystem.start()
-                countdown = Countdown(
-                    sequence=sequence,
-                    subsystems=subsystems,
-                    plant=plant,
-                    clock=clock,
-                    context=context,
-                    lcc=criteria,
-                    on_event=_print_event,
-                )
-                try:
-                    await countdown.start(actor="test_conductor")
-                    pending = list(injections)
-                    recycled = False
-                    while not countdown.done:
-                        while pending and countdown.t_now() >= pending[0][0]:
-                            _t_s, command = pending.pop(0)
-                            await parse_fault(command).apply(simulated, model)
-                            typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {command}")
-                        if countdown.state is CountState.HOLDING:
-                            if not countdown.resumable:
-                                if recycle_to is None or recycled:
-                                    return f"CUTOFF: {countdown.hold_reason}"
-                                recycled = True
-                                model.clear_faults()  # the fault found and fixed
-                                typer.echo(
-                                    f"{format_t_time(countdown.t_now())}  CLEARED    "
-                                    "injected faults (fixed); recycling"
-                                )
-                                try:
-                                    await countdown.recycle(
-                                        actor="test_conductor", point=recycle_to
-                                    )
-                                except CountdownRefused as refused:
-                                    return f"CUTOFF: {countdown.hold_reason}; {refused}"
-                                continue
-                            after_recycle = recycled and countdown.hold_reason.startswith(
-                                "recycled to"
+        station = Station(
+            definition=live,
+            clock=clock,
+            journal_path=journal_path,
+            sequence=sequence,
+            lcc=criteria,
+        )
+        station.add_event_listener(_print_event)
+        try:
+            await station.start()
+        except StationError as error:
+            return f"NOT STARTED: {error}"
+        try:
+            countdown = station.countdown
+            await countdown.start(actor="test_conductor")
+            pending = list(injections)
+            recycled = False
+            while not countdown.done:
+                while pending and countdown.t_now() >= pending[0][0]:
+                    _t_s, command = pending.pop(0)
+                    await parse_fault(command).apply(simulated, model)
+                    typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {command}")
+                if countdown.state is CountState.HOLDING:
+                    if not countdown.resumable:
+                        if recycle_to is None or recycled:
+                            return f"CUTOFF: {countdown.hold_reason}"
+                        recycled = True
+                        model.clear_faults()  # the fault found and fixed
+                        typer.echo(
+                            f"{format_t_time(countdown.t_now())}  CLEARED    "
+                            "injected faults (fixed); recycling"
+                        )
+                        try:
+                            await countdown.recycle(actor="test_conductor", point=recycle_to)
+                        except CountdownRefused as refused:
+                            return f"CUTOFF: {countdown.hold_reason}; {refused}"
+                        continue
+                    after_recycle = recycled and countdown.hold_reason.startswith("recycled to")
+                    if countdown.hold_id is None and not after_recycle:
+                        return f"HOLD: {countdown.hold_reason}"  # nobody here for it
+                    poll = countdown.poll
+                    if poll is not None and not poll.all_go and not auto:
+                        return f"HOLD: {countdown.hold_reason}: the poll needs --auto"
+                    if poll is not None and not poll.all_go:
+                        for position in poll.missing:
+                            await countdown.answer_poll(
+                                position=position, go=True, actor=f"auto-{position}"
                             )
-                            if countdown.hold_id is None and not after_recycle:
-                                return f"HOLD: {countdown.hold_reason}"  # nobody here for it
-                            poll = countdown.poll
-                            if poll is not None and not poll.all_go and not auto:
-                                return f"HOLD: {countdown.hold_reason}: the poll needs --auto"
-                            if poll is not None and not poll.all_go:
-                                for position in poll.missing:
-                                    await countdown.answer_poll(
-                                        position=position, go=True, actor=f"auto-{position}"
-                                    )
-                            if after_recycle:
-                                try:
-                                    await countdown.resume(actor="test_conductor")
-                                except CountdownRefused as refused:
-                                    return f"HOLD: {countdown.hold_reason}; {refused}"
-                        await clock.sleep(0.01 * rate)  # 10 ms of wall time
-                    return countdown.result
-                finally:
-                    await countdown.stop()
-                    for subsystem in subsystems.values():
-                        await subsystem.stop()
-                    await alarms.stop()
+                    if after_recycle:
+                        try:
+                            await countdown.resume(actor="test_conductor")
+                        except CountdownRefused as refused:
+                            return f"HOLD: {countdown.hold_reason}; {refused}"
+                await clock.sleep(0.01 * rate)  # 10 ms of wall time
+            return countdown.result
+        finally:
+            await station.stop()
     finally:
         await simulated.stop()
 
