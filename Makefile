@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The operator console on the simulated pad: prints the URL and this run's demo users.
 demo: venv
-	$(BIN)/padctl demo --headless --rate 40
+	$(BIN)/padctl serve --sim --rate 10 --host 127.0.0.1 --port 8080
 
 sim: venv
 	$(BIN)/padctl sim
