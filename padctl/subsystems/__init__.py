@@ -14,7 +14,8 @@ from padctl.subsystems._spec import (
     Origin,
     SubsystemSpec,
 )
-from padctl.subsystems._subsystem import CommandTicket, Subsystem
+from padctl.subsystems._subsystem import Subsystem
+from padctl.subsystems._ticket import CommandTicket
 
 __all__ = [
     "ALL_SPECS",

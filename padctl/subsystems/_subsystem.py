@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from transitions.extensions.asyncio import AsyncMachine
 
 from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriority
-from padctl.clock import Clock, within
+from padctl.clock import Clock
 from padctl.plant import Plant, PlantError, Sample, record_soon
 from padctl.procedure import Condition
 from padctl.subsystems._checkout import CheckoutReport, run_checkout
@@ -20,30 +18,13 @@ from padctl.subsystems._compiled import CompiledCommand, CompiledSubsystem
 from padctl.subsystems._context import PadContext
 from padctl.subsystems._errors import CommandRefused
 from padctl.subsystems._spec import FAULT, Mode, Origin, Writes
-from padctl.subsystems._watch import ActuatorWatch
+from padctl.subsystems._ticket import CommandTicket
+from padctl.subsystems._watch import ActuatorWatch, RestWatch
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
 REST_DEBOUNCE_S = 2.0  # clock seconds a resting state may look wrong before it is an alarm
-
-
-def _new_future() -> asyncio.Future[str]:
-    return asyncio.get_running_loop().create_future()
-
-
-@dataclass
-class CommandTicket:
-    """An accepted command; `outcome` resolves to 'confirmed' or 'fault: <reason>'."""
-
-    subsystem: str
-    command: str
-    outcome: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-    async def wait(self) -> str:
-        return await self.outcome
 
 
 class Subsystem:
@@ -76,22 +57,23 @@ class Subsystem:
         # Feedback can only be seen after the PLCs are polled again: at a scaled clock rate the
         # polls are many clock seconds apart, so every feedback wait allows three of them.
         self._comm_allowance_s = 3 * max(plc.poll_period_s for plc in plant.definition.plcs)
+        # The actuator watch names a moved actuator once its stroke time is over; the rest
+        # check waits longer, so the more precise message comes first.
+        self._rest = RestWatch(
+            rules=dict(compiled.recognise),
+            read=self._sample,
+            clock=clock,
+            debounce_s=self._comm_allowance_s
+            + max([REST_DEBOUNCE_S, *(a.timeout_s + 1.0 for a in compiled.actuators)]),
+        )
         self.watch = ActuatorWatch(
             subsystem=self.name,
             actuators=compiled.actuators,
             plant=plant,
             clock=clock,
             on_change=self._uncommanded,
-            rest_check=self._rest_discrepancy,
+            rest_check=lambda: self._rest.discrepancy(self.machine_state, busy=bool(self.busy)),
             comm_allowance_s=self._comm_allowance_s,
-        )
-        self._rest_rules = {state: rules for state, rules in compiled.recognise}
-        self._rest_off_since_s: float | None = None
-
-        # The actuator watch names a moved actuator once its stroke time is over; the rest
-        # check waits longer, so the more precise message comes first.
-        self._rest_debounce_s = self._comm_allowance_s + max(
-            [REST_DEBOUNCE_S, *(a.timeout_s + 1.0 for a in compiled.actuators)]
         )
         self._machine = AsyncMachine(
             model=self,
@@ -399,56 +381,11 @@ class Subsystem:
         previous, self.mode = self.mode, mode
         await self._journal("mode_changed", {"from": previous.value, "to": mode.value}, actor)
 
-    def _rest_discrepancy(self) -> str | None:
-        """At rest, the plant must keep showing the state: a change without a command is not.
-
-        Judged on GOOD data only (stale data is NO-GO elsewhere), after REST_DEBOUNCE_S.
-        """
-        rules = self._rest_rules.get(self.machine_state)
-        if self.busy or not rules:
-            self._rest_off_since_s = None
-            return None
-        samples = [self._sample(c.tag) for c in rules]
-        if not all(sample.is_good for sample in samples):
-            return None
-        unmet = [c for c in rules if not self._holds(c)]
-        if not unmet:
-            self._rest_off_since_s = None
-            return None
-        now_s = self._clock.now()
-        if self._rest_off_since_s is None:
-            self._rest_off_since_s = now_s
-        if now_s - self._rest_off_since_s < self._rest_debounce_s:
-            return None
-        return f"{self.machine_state} no longer shown: " + "; ".join(
-            self._describe(c) for c in unmet
-        )
-
     async def _uncommanded(self, detail: str, active: bool) -> None:
         if self._alarms is not None:
             self._alarms.set_condition(self._alarm_ids["uncommanded"], active, detail=detail)
         if active:
             await self._journal("uncommanded_change", {"detail": detail})
-
-    async def wait_idle(self, timeout_s: float) -> bool:
-        """Wait (clock seconds) until no command is in progress; False on timeout."""
-        task = self._inflight
-        if task is None or task.done():
-            return True
-        with contextlib.suppress(TimeoutError):
-            await within(self._clock, asyncio.shield(task), timeout_s, "command")
-        return task.done()
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.spec.title,
-            "states": [state.name for state in self.spec.states],
-            "transitions": self.spec.transition_table(),
-            "safe_state": self.spec.safe_state.name,
-            "mode": self.mode.value,
-            "state": self.machine_state,
-        }
 
 
 def _trigger(name: str) -> str:

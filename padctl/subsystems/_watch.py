@@ -9,7 +9,8 @@ import structlog
 
 from padctl.clock import Clock
 from padctl.definition import Actuator
-from padctl.plant import Plant, TagValue
+from padctl.plant import Plant, Sample, TagValue
+from padctl.procedure import Condition
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -117,3 +118,42 @@ class ActuatorWatch:
             if appeared:
                 log.warning("uncommanded_change", subsystem=self._subsystem, detail=detail)
             await self._on_change(detail, bool(found))
+
+
+class RestWatch:
+    """At rest, the plant must keep showing the subsystem's state: a change without a command
+    is not. Judged on GOOD data only (stale data is NO-GO elsewhere), after `debounce_s`."""
+
+    def __init__(
+        self,
+        *,
+        rules: dict[str, tuple[Condition, ...]],
+        read: Callable[[str], Sample],
+        clock: Clock,
+        debounce_s: float,
+    ) -> None:
+        self._rules = rules
+        self._read = read
+        self._clock = clock
+        self._debounce_s = debounce_s
+        self._off_since_s: float | None = None
+
+    def discrepancy(self, state: str, *, busy: bool) -> str | None:
+        """What no longer shows `state` (once it has lasted `debounce_s`), or None."""
+        rules = self._rules.get(state)
+        if busy or not rules:
+            self._off_since_s = None
+            return None
+        samples = {c.tag: self._read(c.tag) for c in rules}
+        if not all(sample.is_good for sample in samples.values()):
+            return None
+        unmet = [c for c in rules if not c.holds(samples[c.tag])]
+        if not unmet:
+            self._off_since_s = None
+            return None
+        now_s = self._clock.now()
+        if self._off_since_s is None:
+            self._off_since_s = now_s
+        if now_s - self._off_since_s < self._debounce_s:
+            return None
+        return f"{state} no longer shown: " + "; ".join(c.describe(samples[c.tag]) for c in unmet)
