@@ -101,6 +101,11 @@ class Station:
     def countdown(self) -> Countdown:
         return _started(self._countdown, "countdown")
 
+    @property
+    def lcc(self) -> tuple[Criterion, ...]:
+        """The launch commit criteria the countdown watches."""
+        return self._lcc
+
     def add_event_listener(self, listener: EventListener) -> None:
         """Call `listener` with every countdown timeline event."""
         self._event_listeners.append(listener)

@@ -279,6 +279,20 @@ class StateTracker:
                 "permissions": permissions_table(),
                 "two_step": [*sorted(TWO_STEP_COMMANDS), "subsystem.command when hazardous"],
                 "second_person": sorted(SECOND_PERSON),
+                # The launch commit criteria: the consoles draw their limits as normal bands.
+                "lcc": [
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "tags": list(c.tags),
+                        "low": c.low,
+                        "high": c.high,
+                        "equals": c.equals,
+                        "from_s": c.active_from_s,
+                        "to_s": c.active_to_s,
+                    }
+                    for c in station.lcc
+                ],
             },
             "plcs": {
                 plc.id: {"protocol": plc.protocol.value, **plcs[plc.id]}

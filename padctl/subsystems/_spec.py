@@ -71,6 +71,9 @@ class SubsystemSpec:
     # Conditions that define the initial state when padctl starts (first match wins);
     # otherwise a restarted padctl comes up in the initial state (or FAULT if nothing holds).
     recognise: tuple[tuple[enum.Enum, tuple[str, ...]], ...] = field(default=())
+    # States the plant may leave by itself (e.g. a vehicle that boots when power comes on):
+    # recognised at start-up, but not watched at rest for uncommanded changes.
+    unwatched_at_rest: tuple[enum.Enum, ...] = field(default=())
 
     def transition_table(self) -> list[dict[str, str]]:
         """Every transition as {source, trigger, dest}, commands first, then the generic ones."""

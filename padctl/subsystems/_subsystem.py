@@ -60,7 +60,11 @@ class Subsystem:
         # The actuator watch names a moved actuator once its stroke time is over; the rest
         # check waits longer, so the more precise message comes first.
         self._rest = RestWatch(
-            rules=dict(compiled.recognise),
+            rules={
+                state: rules
+                for state, rules in compiled.recognise
+                if state not in {s.name for s in self.spec.unwatched_at_rest}
+            },
             read=self._sample,
             clock=clock,
             debounce_s=self._comm_allowance_s

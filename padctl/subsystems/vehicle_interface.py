@@ -120,4 +120,5 @@ VEHICLE_INTERFACE = SubsystemSpec(
         (S.READY, ("VEH-SEQ-READY == true", "VEH-ENG-CUTOFF-CMD == true", *_ENGINE_STOPPED)),
         (S.NOT_READY, ("VEH-SEQ-READY == false",)),
     ),
+    unwatched_at_rest=(S.NOT_READY,),  # the onboard sequencer boots once power comes on
 )
