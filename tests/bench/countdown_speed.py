@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -36,10 +37,10 @@ from simulators.pad_model import PadModel  # noqa: E402
 SEQUENCES = REPO / "sequences"
 
 
-def max_event_error_s(countdown: Countdown, sequence: CountdownSequence) -> float:
-    """Largest |run T-time - scheduled T-time| over the timed events the count ran."""
+def event_errors_s(countdown: Countdown, sequence: CountdownSequence) -> list[tuple[float, str]]:
+    """|run T-time - scheduled T-time| of every timed event the count ran, with its name."""
     scheduled = list(sequence.events)
-    worst = 0.0
+    errors = []
     index = 0
     for entry in countdown.timeline:
         if entry.kind != "EVENT":
@@ -48,9 +49,9 @@ def max_event_error_s(countdown: Countdown, sequence: CountdownSequence) -> floa
             index += 1
         if index == len(scheduled):
             break
-        worst = max(worst, abs(entry.t_s - scheduled[index].t_s))
+        errors.append((abs(entry.t_s - scheduled[index].t_s), entry.text))
         index += 1
-    return worst
+    return errors
 
 
 async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]:
@@ -109,6 +110,7 @@ async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]
                     await alarms.stop()
     finally:
         await sim.stop()
+    errors = event_errors_s(countdown, sequence)
     return {
         "profile": profile,
         "result": countdown.result or f"STOPPED: {countdown.hold_reason}",
@@ -116,7 +118,11 @@ async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]
         "wall_seconds": round(wall_s, 2),
         "rate": rate,
         "effective_rate": round(sim_s / wall_s, 1) if wall_s > 0 else None,
-        "max_event_error_s": round(max_event_error_s(countdown, sequence), 3),
+        "max_event_error_s": round(max(errors)[0], 3) if errors else None,
+        "median_event_error_s": round(statistics.median(e for e, _ in errors), 3)
+        if errors
+        else None,
+        "latest_event": max(errors)[1] if errors else None,
         "events_run": sum(1 for e in countdown.timeline if e.kind == "EVENT"),
         "unplanned_holds": holds,
     }
