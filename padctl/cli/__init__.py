@@ -11,6 +11,7 @@ from padctl.cli import (
     _serve,
     _sim,
     _subsystems,
+    _train,
     _users,
 )
 from padctl.cli._app import app
@@ -26,6 +27,7 @@ __all__ = [
     "_serve",
     "_sim",
     "_subsystems",
+    "_train",
     "_users",
     "app",
     "main",

@@ -66,8 +66,15 @@ def _problems_of(path: Path, definition: PadDefinition) -> list[str]:
             load_procedure(path, definition)
         elif kind == "pad":
             load_pad_definition(path)
+        elif kind == "scenario":
+            from simulators.scenario import scenario_problems
+
+            return scenario_problems(path)
         else:
-            return [f"{path}:1: not a countdown, lcc, procedure or pad file (top key {kind!r})"]
+            return [
+                f"{path}:1: not a countdown, lcc, procedure, pad or scenario file "
+                f"(top key {kind!r})"
+            ]
     except (LccError, ProcedureError, DefinitionError) as error:
         return list(error.problems)
     return []

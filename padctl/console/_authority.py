@@ -33,6 +33,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "arm.confirm": _EVERYONE,  # who may confirm is decided by the arm itself
     "arm.cancel": _EVERYONE,  # the user who armed it
     "sim.inject": frozenset({R.ADMIN}),
+    # An instructor's controls of a training run (padctl train; padctl.console._instructor):
+    "train.status": frozenset({R.INSTRUCTOR}),
+    "train.pause": frozenset({R.INSTRUCTOR}),
+    "train.resume": frozenset({R.INSTRUCTOR}),
+    "train.rate": frozenset({R.INSTRUCTOR}),
+    "train.inject": frozenset({R.INSTRUCTOR}),
+    "train.jump": frozenset({R.INSTRUCTOR}),
+    "train.end": frozenset({R.INSTRUCTOR}),
     "ping": _EVERYONE,
 }
 NEEDS_AUTHORITY = frozenset({"subsystem.command", "subsystem.mode", "subsystem.reset"})

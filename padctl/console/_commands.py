@@ -12,6 +12,11 @@ from padctl.alarms import AlarmError
 from padctl.console._args import BadRequest, Request, RequestError, check_args, parse_request
 from padctl.console._arming import TWO_STEP_COMMANDS, ArmBoard, action_name
 from padctl.console._authority import AuthorityBoard, Refusal, authorize
+from padctl.console._instructor import (
+    check_instructor_args,
+    is_instructor_command,
+    perform_instructor,
+)
 from padctl.console._journal_query import JournalQuery, run_query
 from padctl.console._users import User
 from padctl.countdown import CountdownRefused
@@ -51,7 +56,8 @@ class CommandDesk:
         """One console message in, exactly one answer out (accepted, refused or armed)."""
         try:
             request = parse_request(message)
-            args = check_args(request.command, request.args, self._subsystems)
+            check = check_instructor_args if is_instructor_command(request.command) else check_args
+            args = check(request.command, request.args, self._subsystems)
         except RequestError as error:
             return await self._refused(user, error.request_id, "?", {}, "bad_request", str(error))
         except BadRequest as error:
@@ -170,9 +176,12 @@ class CommandDesk:
         task = asyncio.create_task(
             self._perform(user, actor, command, args), name=f"console-{command}"
         )
+        # Kept from the start: a command goes on (and is stopped with the server) even if the
+        # console that asked for it goes away while it runs.
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_WALL_S)
         if not done:
-            self._background.add(task)
             task.add_done_callback(self._finished_later)
             await self._journal("console_accepted", actor, request, running=True, **extra)
             return _accepted(request, {"running": True})
@@ -199,7 +208,7 @@ class CommandDesk:
             return await self._refused(
                 user, request.request_id, command, args, "internal", repr(error), actor=actor
             )
-        if command != "journal.query" and command != "ping":
+        if command not in ("journal.query", "ping", "train.status"):  # these change nothing
             await self._journal("console_accepted", actor, request, **extra)
         return _accepted(request, result)
 
@@ -264,6 +273,10 @@ class CommandDesk:
                 return {"fault": await self._injector(args["fault"])}
             except ValueError as error:
                 raise _Refused(Refusal("bad_request", str(error))) from None
+        elif is_instructor_command(command):
+            return await perform_instructor(
+                self._injector, self._background, command, args, actor=actor
+            )
         elif command == "ping":
             return {"server_time": station.clock.wall_now()}
         return {}

@@ -26,6 +26,7 @@ class Role(enum.StrEnum):
     TEST_CONDUCTOR = "test_conductor"
     SAFETY_OFFICER = "safety_officer"
     ADMIN = "admin"
+    INSTRUCTOR = "instructor"  # runs a training run (padctl train): pause, rate, faults
 
 
 class UsersError(Exception):

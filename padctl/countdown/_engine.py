@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import structlog
 from transitions.extensions.asyncio import AsyncMachine
 
 from padctl.clock import Clock, wait_event
+from padctl.countdown._checkpoint import (
+    CountdownCheckpoint,
+    halt_count,
+    restore_checkpoint,
+    take_checkpoint,
+)
 from padctl.countdown._events import EventRunner, RunningEvent
 from padctl.countdown._lcc import Criterion, LccAction, LccMonitor
 from padctl.countdown._sequence import CountdownSequence, Event
@@ -241,6 +248,21 @@ class Countdown(EventRunner):
             if self.state not in (S.COUNTING, S.HOLDING):
                 raise CountdownRefused("scrub", f"the count is {self.state.value}")
             await self._scrub(f"{reason} (by {actor})")
+
+    # ---- checkpoints (padctl.countdown._checkpoint) -----------------------------------------
+    def checkpoint(self) -> CountdownCheckpoint:
+        """The count's clocks, next event, state and hold, to come back to later."""
+        return take_checkpoint(self)
+
+    def halted(self, *, timeout_wall_s: float = 2.0) -> AbstractAsyncContextManager[None]:
+        """The count stopped while the pad under it is put back (then `restore` it)."""
+        return halt_count(self, timeout_wall_s=timeout_wall_s)
+
+    async def restore(
+        self, checkpoint: CountdownCheckpoint, *, actor: str, label: str = ""
+    ) -> None:
+        """Back to `checkpoint`, inside `halted()`; the count carries on from there."""
+        await restore_checkpoint(self, checkpoint, actor=actor, label=label)
 
     # ---- the run loop ----------------------------------------------------------------------
     async def wait_done(self) -> str:

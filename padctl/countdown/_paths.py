@@ -149,7 +149,7 @@ class CountdownPaths:
         await self._hold(f"cutoff: {reason}", built_in=None)
 
     async def _safe_all(self, reason: str) -> None:
-        if self.state is not S.SAFING:
+        if self.state not in (S.SAFING, S.SCRUBBED):  # a failed scrub step safes in place
             await self._trigger("safe")
         self._emit("SAFING", reason)
         results = await asyncio.gather(
