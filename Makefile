@@ -37,11 +37,10 @@ lint: venv
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collected no test: that must fail, never pass silently.
-# Most tests wait on scaled clocks rather than compute, so three workers share two cores.
 # The whole six-hour counts run after the rest, on their own: at rate 200 a second of wall
 # time is 200 s of count time, so they must not share the two cores with the browser tests.
 test: venv debian-packages lint
-	$(BIN)/pytest -q -n 3 --dist worksteal -m "not whole_count"; status=$$?; \
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not whole_count"; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
 	$(BIN)/pytest -q -n 2 -m whole_count; status=$$?; \

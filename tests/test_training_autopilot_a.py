@@ -13,7 +13,7 @@ from simulators.scenario import SCENARIOS_DIR, load_scenario
 
 # At rate 200 a second of wall time is 200 s of count time: like the whole counts, these
 # runs (terminal counts among them) go apart from the browser tests (see Makefile).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(120)]
 
 
 async def autopilot_run(name: str, folder: Path) -> TrainingOutcome:
