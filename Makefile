@@ -43,7 +43,7 @@ test: venv debian-packages lint
 	$(BIN)/pytest -q -n 2 --dist worksteal -m "not whole_count"; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
-	$(BIN)/pytest -q -n 2 -m whole_count; status=$$?; \
+	$(BIN)/pytest -q -n 2 --dist worksteal -m whole_count; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no whole counts" >&2; exit 1; fi; exit $$status
 
 bench: venv
