@@ -127,6 +127,17 @@ class ManualClock:
 _T = TypeVar("_T")
 
 
+async def wall_pause(duration_s: float) -> None:
+    """Wait `duration_s` seconds of wall time, whatever any clock's rate: pacing that belongs
+    to people and screens (sampling for a plot, an autopilot's reaction), not to the pad."""
+    await asyncio.sleep(duration_s)
+
+
+async def next_loop_turn() -> None:
+    """Give the event loop one turn (callbacks already due run), without waiting for time."""
+    await asyncio.sleep(0)
+
+
 async def within(clock: Clock, awaitable: Awaitable[_T], timeout_s: float, what: str) -> _T:
     """Await `awaitable` for at most `timeout_s` clock seconds; TimeoutError naming `what`."""
     work = asyncio.ensure_future(awaitable)

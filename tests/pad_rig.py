@@ -11,7 +11,7 @@ from padctl.alarms import AlarmManager
 from padctl.clock import ScaledClock
 from padctl.definition import PadDefinition, load_pad_definition
 from padctl.journal import AsyncJournal
-from padctl.plant import Plant
+from padctl.plant import Plant, TagValue
 from padctl.subsystems import (
     ALL_SPECS,
     Mode,
@@ -95,3 +95,27 @@ async def pad_rig(
                     await alarms.stop()
     finally:
         await sim.stop()
+
+
+def reads(rig: PadRig, tag: str, value: TagValue) -> bool:
+    """Whether padctl reads `value` for `tag` now, GOOD (floats to within 0.01)."""
+    sample = rig.plant.read(tag)
+    if not sample.is_good or sample.value is None:
+        return False
+    if isinstance(value, bool):
+        return sample.value is value
+    return abs(float(sample.value) - float(value)) < 0.01
+
+
+async def override(rig: PadRig, values: dict[str, TagValue], timeout_s: float = 60) -> None:
+    """Force measurements in the physics and wait until padctl reads them."""
+    for tag, value in values.items():
+        rig.model.sensor_override(tag, value)
+    assert await rig.wait(lambda: all(reads(rig, t, v) for t, v in values.items()), timeout_s)
+
+
+async def release(rig: PadRig, values: dict[str, TagValue], timeout_s: float = 60) -> None:
+    """Drop overrides and wait until padctl reads the plant's own values again."""
+    for tag in values:
+        rig.model.sensor_override(tag, None)
+    assert await rig.wait(lambda: not any(reads(rig, t, v) for t, v in values.items()), timeout_s)

@@ -9,11 +9,7 @@ import pytest
 from padctl.alarms import AlarmState
 from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.fire_suppression import DETECTORS, FIRE_SUPPRESSION, FireAutoRelease
-from tests.pad_rig import PadRig, pad_rig
-from tests.test_subsystem_gas_supply import (
-    clear,
-    override,
-)
+from tests.pad_rig import PadRig, override, pad_rig, release
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +88,7 @@ async def test_a_refused_release_is_retried_while_the_fire_lasts(tmp_path: Path)
             rig.model.start_fire(4)  # RG-1 storage
             assert await rig.wait_journal("command_refused", 10)
             assert fire.machine_state == "FIRE_ALARM"
-            await clear(rig, empty)  # the bottle bank is switched over
+            await release(rig, empty)  # the bottle bank is switched over
             assert await rig.wait(lambda: fire.machine_state == "SUPPRESSING", 30)
             assert await accepted_by(rig) == [("alarm", AUTO_ACTOR), ("suppress", AUTO_ACTOR)]
 
@@ -110,7 +106,7 @@ async def test_manual_mode_every_permissive_and_a_false_alarm(tmp_path: Path) ->
             reason = await refused(fire, "suppress")
             assert "agent bottle at 5 bar or more (a discharge would be ineffective)" in reason
             assert "FIR-PT-831 = 2 (needs >= 5)" in reason
-            await clear(rig, empty)
+            await release(rig, empty)
             flames = {detector: True for detector in DETECTORS}
             await override(rig, {**flames, "FIR-FV-831-ZSC": False})
             reason = await refused(fire, "reset_alarm")
@@ -121,13 +117,13 @@ async def test_manual_mode_every_permissive_and_a_false_alarm(tmp_path: Path) ->
             # In MANUAL the automatic release holds back, whatever the detectors say.
             assert fire.machine_state == "FIRE_ALARM"
             assert rig.plant.read("FIR-FV-831-CMD").value is False
-            await clear(rig, {"FIR-FV-831-ZSC": False})
+            await release(rig, {"FIR-FV-831-ZSC": False})
             await run(fire, "suppress", "RELEASING", "SUPPRESSING")
             reason = await refused(fire, "stop_suppression")
             assert reason.count("no flame in zone") == 6
             assert "FIR-FD-815 = true (needs == false)" in reason
             assert rig.plant.read("FIR-FV-831-CMD").value is True
-            await clear(rig, flames)
+            await release(rig, flames)
             await run(fire, "stop_suppression", "CLOSING", "FIRE_ALARM")
             await run(fire, "reset_alarm", "RESETTING", "MONITORING")
             kinds = await rig.journal_kinds()

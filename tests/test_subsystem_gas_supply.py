@@ -9,7 +9,7 @@ import pytest
 from padctl.alarms import AlarmState
 from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.gas_supply import GAS_SUPPLY
-from tests.pad_rig import PadRig, pad_rig
+from tests.pad_rig import override, pad_rig, release
 
 pytestmark = pytest.mark.slow
 
@@ -30,19 +30,6 @@ async def refused(gas: Subsystem, command: str) -> str:
     return refusal.value.reason
 
 
-async def override(rig: PadRig, values: dict[str, float | bool]) -> None:
-    for tag, value in values.items():
-        rig.model.sensor_override(tag, value)
-    assert await rig.wait(lambda: all(rig.plant.read(t).value == v for t, v in values.items()), 10)
-
-
-async def clear(rig: PadRig, values: dict[str, float | bool]) -> None:
-    """Remove the overrides of `values` and wait until padctl reads the plant again."""
-    for tag in values:
-        rig.model.sensor_override(tag, None)
-    assert await rig.wait(lambda: all(rig.plant.read(t).value != v for t, v in values.items()), 10)
-
-
 async def test_every_gas_supply_transition(tmp_path: Path) -> None:
     async with pad_rig(tmp_path, specs=SPECS) as rig:
         gas = rig.subsystems["gas_supply"]
@@ -59,7 +46,7 @@ async def test_every_gas_supply_transition(tmp_path: Path) -> None:
         await override(rig, flight_ready)
         await run(gas, "start_flight_pressurization", "CONFIGURING", "FLIGHT_PRESSURIZATION")
         await run(gas, "stop_flight_pressurization", "CONFIGURING", "PRESSURANT_LOADED")
-        await clear(rig, {"GHE-PT-311": 200.0})
+        await release(rig, {"GHE-PT-311": 200.0})
         for tag in ("LOX-VV-101-ZSC", "RG1-VV-101-ZSC"):
             rig.model.sensor_override(tag, None)
         await run(gas, "vent", "VENTING", "COMPARTMENT_PURGE")
@@ -83,7 +70,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
         reason = await refused(gas, "stop_purge")
         assert "no LOX aboard (vehicle LOX tank empty) (LOX-LT-101 = 40" in reason
         assert "no RG-1 aboard (vehicle RG-1 tank empty) (RG1-LT-101 = 40" in reason
-        await clear(rig, tanks_full)
+        await release(rig, tanks_full)
         loading_blockers = {
             "GHE-PT-301": 100.0,
             "GHE-PT-302": 100.0,
@@ -104,7 +91,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
         assert gas.machine_state == "COMPARTMENT_PURGE"
         assert rig.plant.read("GHE-FV-301-CMD").value is False
         assert rig.plant.read("GHE-VV-311-CMD").value is True
-        await clear(rig, loading_blockers)
+        await release(rig, loading_blockers)
         await run(gas, "stop_purge", "CONFIGURING", "IDLE")
         banks_low = {"GN2-PT-201": 30.0, "GN2-PT-202": 30.0}
         await override(rig, banks_low)
@@ -112,7 +99,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
         assert "GN2 bottle bank A above 50 bar (GN2-PT-201 = 30 (needs >= 50)" in reason
         assert "GN2 bottle bank B above 50 bar" in reason
         assert gas.machine_state == "IDLE" and rig.plant.read("GN2-FV-201-CMD").value is False
-        await clear(rig, banks_low)
+        await release(rig, banks_low)
         await run(gas, "start_purge", "CONFIGURING", "COMPARTMENT_PURGE")
         await run(gas, "start_loading", "CONFIGURING", "PRESSURANT_LOADING")
         await run(gas, "stop_loading", "CONFIGURING", "PRESSURANT_LOADED")
@@ -128,7 +115,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
             "vehicle RG-1 tank vent closed (RG1-VV-101-ZSC = false",
         ):
             assert name in reason
-        await clear(rig, header_low)
+        await release(rig, header_low)
         vent_blockers = {"GHE-FV-311-ZSC": False, "GHE-FV-321-ZSC": False, "GHE-FV-322-ZSC": False}
         await override(rig, vent_blockers)
         reason = await refused(gas, "vent")

@@ -10,7 +10,7 @@ from padctl.alarms import AlarmState
 from padctl.plant import TagValue
 from padctl.subsystems import CommandRefused, Mode, Subsystem
 from padctl.subsystems.kerosene_loading import KEROSENE_LOADING
-from tests.pad_rig import PadRig, pad_rig
+from tests.pad_rig import PadRig, override, pad_rig, release
 
 pytestmark = pytest.mark.slow
 
@@ -18,29 +18,6 @@ FAST = 50.0  # clock rate for loading flows
 PRECISE = 10.0  # clock rate for stroke timing (checkout)
 SPECS = (KEROSENE_LOADING,)
 SAFE_FEEDBACK_TAGS = [condition.split()[0] for condition in KEROSENE_LOADING.safe_feedback]
-
-
-def _reads(rig: PadRig, tag: str, value: TagValue) -> bool:
-    sample = rig.plant.read(tag)
-    if not sample.is_good or sample.value is None:
-        return False
-    if isinstance(value, bool):
-        return sample.value is value
-    return abs(float(sample.value) - float(value)) < 0.01
-
-
-async def override(rig: PadRig, values: dict[str, TagValue]) -> None:
-    """Force measurements in the physics and wait until padctl reads them."""
-    for tag, value in values.items():
-        rig.model.sensor_override(tag, value)
-    assert await rig.wait(lambda: all(_reads(rig, t, v) for t, v in values.items()), 60)
-
-
-async def release(rig: PadRig, values: dict[str, TagValue]) -> None:
-    """Drop overrides and wait until padctl reads the plant's own values again."""
-    for tag in values:
-        rig.model.sensor_override(tag, None)
-    assert await rig.wait(lambda: not any(_reads(rig, t, v) for t, v in values.items()), 60)
 
 
 async def step(rg1: Subsystem, command: str, via: str, dest: str) -> None:

@@ -9,11 +9,7 @@ import pytest
 from padctl.alarms import AlarmState
 from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.thermal_conditioning import THERMAL_CONDITIONING
-from tests.pad_rig import PadRig, pad_rig
-from tests.test_subsystem_gas_supply import (
-    clear,
-    override,
-)
+from tests.pad_rig import PadRig, override, pad_rig, release
 
 pytestmark = pytest.mark.slow
 
@@ -83,14 +79,14 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
             )
             assert "outside air not below -20 degC" in refusal.value.reason
             assert "TCA-TT-400 = -30 (needs >= -20)" in refusal.value.reason
-        await clear(rig, cold)
+        await release(rig, cold)
         hot = {"TCA-TT-400": 35.0}
         await override(rig, hot)
         with pytest.raises(CommandRefused, match=r"outside air not above 30 degC \(the unit"):
             await tca.command("start", actor="pad-systems")
         assert tca.machine_state == "OFF"
         assert rig.plant.read("TCA-FAN-401-CMD").value is False
-        await clear(rig, hot)
+        await release(rig, hot)
         await run(tca, "start", "STARTING", "CONDITIONING")
         with pytest.raises(CommandRefused, match=r"countdown running \(disconnect is a count step"):
             await tca.command("disconnect", actor="pad-systems")

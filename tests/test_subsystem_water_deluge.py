@@ -9,11 +9,7 @@ import pytest
 from padctl.alarms import AlarmState
 from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
 from padctl.subsystems.water_deluge import WATER_DELUGE
-from tests.pad_rig import pad_rig
-from tests.test_subsystem_gas_supply import (
-    clear,
-    override,
-)
+from tests.pad_rig import override, pad_rig, release
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +72,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
             assert name in reason
         assert deluge.machine_state == "STANDBY"
         assert rig.plant.read("DLG-P-801-CMD").value is False
-        await clear(rig, arm_blockers)
+        await release(rig, arm_blockers)
         await run(deluge, "arm", "ARMING", "ARMED")
         flow_blockers = {"DLG-P-801-RUN": False, "DLG-PT-801": 5.0, "DLG-LT-801": 10.0}
         await override(rig, flow_blockers)
@@ -89,7 +85,7 @@ async def test_every_permissive_refuses_and_changes_nothing(tmp_path: Path) -> N
             assert name in reason
         assert deluge.machine_state == "ARMED"
         assert rig.plant.read("DLG-FV-801-CMD").value is False
-        await clear(rig, flow_blockers)
+        await release(rig, flow_blockers)
         rig.context.set("terminal_count", True)
         reason = await refused(deluge, "disarm")
         assert "not in terminal count (the deluge stays armed for liftoff)" in reason

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from padctl.clock import wall_pause
 from padctl.console._arming import ArmBoard
 from padctl.console._auth import Session, SessionStore
 from padctl.console._authority import AuthorityBoard
@@ -136,7 +137,7 @@ class Hub:
             except Exception:  # a bad tick must not end the console; the next one tries again
                 log.exception("console_broadcast_failed")
             # Wall time on purpose: the update period is the consoles', not the pad clock's.
-            await asyncio.sleep(max(0.0, self._period_wall_s - (loop.time() - started)))
+            await wall_pause(max(0.0, self._period_wall_s - (loop.time() - started)))
 
     async def _broadcast_once(self) -> None:
         self._on_tick()

@@ -24,7 +24,7 @@ from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
 
-from padctl.clock import Clock, wait_event, within
+from padctl.clock import Clock, next_loop_turn, wait_event, within
 from padctl.definition import OpcUaPlc, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._opcua_codec import VARIANT_TYPES, encode_value, value_decoder
@@ -353,7 +353,7 @@ class OpcUaHub:
             protocol.transport.abort()
             # One loop turn for the transport's connection_lost: pending requests fail at once,
             # and disconnect() below sends nothing into a dead or stalled link.
-            await asyncio.sleep(0)
+            await next_loop_turn()
         with contextlib.suppress(Exception):
             await client.disconnect()
 

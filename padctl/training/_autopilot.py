@@ -13,13 +13,13 @@ each scenario's own acceptance test.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
+from padctl.clock import wall_pause
 from padctl.countdown import CountState
 from padctl.subsystems import Mode
 from padctl.training._plan import TEAM_ONLY, ExpectedResponse, ResponseKind
@@ -77,7 +77,7 @@ class Autopilot:
         next_try_s = 0.0
         started = False
         while not trainer.ended.is_set():
-            await asyncio.sleep(LOOK_WALL_S)  # wall time: the autopilot's eyes, not the pad's
+            await wall_pause(LOOK_WALL_S)  # wall time: the autopilot's eyes, not the pad's
             if trainer.clock.rate == 0:
                 continue
             if countdown.state is CountState.IDLE and not started:

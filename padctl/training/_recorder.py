@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from padctl.clock import ScaledClock
+from padctl.clock import ScaledClock, wall_pause
 from padctl.definition import TagType
 from padctl.station import Station
 from padctl.tasks import cancel_and_wait
@@ -80,4 +80,4 @@ class Recorder:
     async def _run(self) -> None:
         while True:
             self.sample()
-            await asyncio.sleep(SAMPLE_WALL_S)
+            await wall_pause(SAMPLE_WALL_S)
