@@ -181,5 +181,5 @@ class _Desk:
 
     async def tick(self, clock: ScaledClock) -> None:
         while True:
-            await clock.sleep(0.1 * clock.rate)
+            await clock.wall_sleep(0.1)
             self.observe()

@@ -130,9 +130,9 @@ async def write_once(
                 return WriteResult(False, f"refused: {refusal.reason} (journaled)")
             return WriteResult(False, "refused")  # not reached: the guard refuses it
         async with plant:
-            if not await plant.wait_connected(timeout_s * clock.rate):
+            if not await plant.wait_connected(timeout_s):
                 return WriteResult(False, f"PLC {tag.plc} did not answer within {timeout_s:g} s")
-            if not dry_run and not await heartbeats_seen(plant, timeout_s * clock.rate):
+            if not dry_run and not await heartbeats_seen(plant, timeout_s):
                 return WriteResult(
                     False, "a PLC did not take up padctl's heartbeat; nothing written"
                 )
@@ -168,34 +168,10 @@ async def write_once(
 
 
 async def heartbeats_seen(plant: Plant, timeout_s: float) -> bool:
-    """Wait until every PLC holds padctl's heartbeat counter and has scanned since.
-
-    Only then is its watchdog reset: a command written before would be overwritten by the
-    safe values a tripped watchdog drives.
-    """
-
-    async def seen(padctl_tag: str, plc_tag: str) -> bool:
-        table = plant.table
-        first = table.get(padctl_tag).value
-        if not await table.wait_for(
-            lambda t: t.get(padctl_tag).is_good and t.get(padctl_tag).value != first,
-            timeout_s=timeout_s,
-        ):
-            return False
-        scanned = table.get(plc_tag).value
-        return await table.wait_for(
-            lambda t: t.get(plc_tag).is_good and t.get(plc_tag).value != scanned,
-            timeout_s=timeout_s,
-        )
-
-    results = await asyncio.gather(
-        *(
-            seen(plc.heartbeat.padctl_counter_tag, plc.heartbeat.plc_counter_tag)
-            for plc in plant.definition.plcs
-            if plc.heartbeat is not None and plc.id in plant.heartbeats
-        )
-    )
-    return all(results)
+    """Wait (wall seconds) until every PLC takes padctl's heartbeat up and its watchdog is
+    clear. Only then does a command stay: one written before would be overwritten by the
+    safe values a tripped watchdog drives."""
+    return not await plant.wait_watchdogs_clear(timeout_s)
 
 
 def show(value: TagValue | None) -> str:
@@ -254,7 +230,7 @@ async def record(
     injectors: list[asyncio.Future[object]] = []
     try:
         async with plant:
-            if not await plant.wait_connected(timeout_s * clock.rate):
+            if not await plant.wait_connected(timeout_s):
                 say(f"padctl hil record: not every PLC answered within {timeout_s:g} s")
             recorder = TagRecorder(plant.table, out, header=header)
             async with recorder:

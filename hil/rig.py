@@ -96,7 +96,7 @@ class Rig:
         definition = self.definition
         for plc_id, (host, port) in overrides.items():
             definition = definition.with_plc_endpoint(plc_id, host=host, port=port)
-        return definition.at_clock_rate(self.clock_rate)
+        return definition
 
     def write_guard(
         self, *, dry_run: bool = False, confirm: WriteConfirmation | None = None

@@ -1,28 +1,50 @@
-"""The one source of time: real, or scaled by a rate for training, demos and tests."""
+"""The one source of time: real, or scaled by a rate for training, demos and tests.
+
+Two kinds of seconds live side by side, and every duration says which it is:
+
+- **clock seconds** (`now`, `sleep`, `sleep_until`): the pad's time. Physics, the T and L
+  clocks, stroke times, persistence and `within_s` windows run on it; at rate N it runs N
+  times faster than the wall.
+- **wall seconds** (`monotonic`, `wall_sleep`, `wall_now`): the wire's time. Polls, staleness,
+  timeouts, heartbeats and watchdogs run on it: networks and PLC scans cannot be sped up.
+
+The rate of a `ScaledClock` can change while it runs (the rate governor in `padctl.pace`
+lowers it when the wire could no longer keep up); `now()` never jumps and every sleeper
+recomputes its wait at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import mmap
+import os
+import struct
 import time
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 
 class Clock(Protocol):
-    """Time as every domain module sees it: seconds on one monotonic scale."""
+    """Time as every domain module sees it."""
 
     @property
     def rate(self) -> float:
-        """How many clock seconds pass per wall-clock second."""
+        """How many clock seconds pass per wall second now (0: paused)."""
         ...
 
     def now(self) -> float:
         """Current clock time, seconds (monotonic; arbitrary origin)."""
         ...
 
+    def monotonic(self) -> float:
+        """Current wall time, monotonic seconds (arbitrary origin): for communication timings."""
+        ...
+
     def wall_now(self) -> float:
-        """Current UTC time, seconds since the Unix epoch, as this clock shows it."""
+        """Current UTC time, seconds since the Unix epoch (real time, whatever the rate)."""
         ...
 
     async def sleep(self, duration_s: float) -> None:
@@ -33,57 +55,188 @@ class Clock(Protocol):
         """Wait until `now()` reaches `deadline_s`."""
         ...
 
+    async def wall_sleep(self, duration_wall_s: float) -> None:
+        """Wait for `duration_wall_s` wall seconds."""
+        ...
 
-class ScaledClock:
+
+# Layout of a shared clock file: a sequence number (odd while being written), the anchor in
+# wall (monotonic) and clock seconds, and the rate.
+_SHARED = struct.Struct("<Qddd")
+
+
+class _RealWall:
+    """Wall time as it is: the part every clock on real time shares."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall_now(self) -> float:
+        return time.time()
+
+    async def wall_sleep(self, duration_wall_s: float) -> None:
+        await asyncio.sleep(max(0.0, duration_wall_s))
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    async def sleep_until(self, deadline_s: float) -> None:
+        raise NotImplementedError
+
+    async def sleep(self, duration_s: float) -> None:
+        await self.sleep_until(self.now() + duration_s)
+
+
+class ScaledClock(_RealWall):
     """A clock that runs `rate` times faster than wall time; rate 1 is real time.
 
     The rate can be changed (or the clock paused with rate 0) without a jump in `now()`.
+    With `share_path`, the clock is also published in a small file that a `FollowerClock`
+    in another process (a simulator) reads, so both see the same clock time.
     """
 
-    def __init__(self, rate: float = 1.0) -> None:
+    def __init__(self, rate: float = 1.0, *, share_path: Path | None = None) -> None:
         if rate < 0:
             raise ValueError(f"clock rate must be >= 0, got {rate}")
         self._rate = float(rate)
         self._anchor_wall_s = time.monotonic()
         self._anchor_clock_s = self._anchor_wall_s
-        self._epoch_offset_s = time.time() - self._anchor_wall_s
+        self._sleepers: set[asyncio.Future[None]] = set()
+        self._share: _SharedAnchor | None = None
+        if share_path is not None:
+            self._share = _SharedAnchor.create(share_path)
+            self._share.write(self._anchor_wall_s, self._anchor_clock_s, self._rate)
 
     @property
     def rate(self) -> float:
         return self._rate
 
+    @property
+    def share_path(self) -> Path | None:
+        """The file a `FollowerClock` reads this clock from (None: not shared)."""
+        return None if self._share is None else self._share.path
+
     def set_rate(self, rate: float) -> None:
-        """Change the rate from now on; 0 pauses the clock."""
+        """Change the rate from now on; 0 pauses the clock. Sleepers recompute at once."""
         if rate < 0:
             raise ValueError(f"clock rate must be >= 0, got {rate}")
-        current = self.now()
-        self._anchor_wall_s = time.monotonic()
+        if rate == self._rate:
+            return
+        wall_s = time.monotonic()
+        current = self._anchor_clock_s + (wall_s - self._anchor_wall_s) * self._rate
+        self._anchor_wall_s = wall_s
         self._anchor_clock_s = current
         self._rate = float(rate)
+        if self._share is not None:
+            self._share.write(wall_s, current, self._rate)
+        sleepers, self._sleepers = self._sleepers, set()
+        for sleeper in sleepers:
+            if not sleeper.done():
+                sleeper.set_result(None)
 
     def now(self) -> float:
         return self._anchor_clock_s + (time.monotonic() - self._anchor_wall_s) * self._rate
 
-    def wall_now(self) -> float:
-        return self._epoch_offset_s + self.now()
-
-    async def sleep(self, duration_s: float) -> None:
-        await self.sleep_until(self.now() + duration_s)
-
     async def sleep_until(self, deadline_s: float) -> None:
-        # Re-check after each wait so a rate change (or pause) is honoured.
+        loop = asyncio.get_running_loop()
         while True:
             remaining_s = deadline_s - self.now()
             if remaining_s <= 0:
                 return
-            if self._rate == 0:
-                await asyncio.sleep(_PAUSED_POLL_WALL_S)
-                continue
-            await asyncio.sleep(min(remaining_s / self._rate, _MAX_WAIT_WALL_S))
+            sleeper: asyncio.Future[None] = loop.create_future()
+            self._sleepers.add(sleeper)
+            handle = (
+                loop.call_later(remaining_s / self._rate, _wake, sleeper)
+                if self._rate > 0
+                else None  # paused: only a rate change wakes it
+            )
+            try:
+                await sleeper
+            finally:
+                if handle is not None:
+                    handle.cancel()
+                self._sleepers.discard(sleeper)
+
+    def close(self) -> None:
+        """Stop publishing the shared clock (the file is removed)."""
+        share, self._share = self._share, None
+        if share is not None:
+            share.close(remove=True)
 
 
-_PAUSED_POLL_WALL_S = 0.05
-_MAX_WAIT_WALL_S = 0.25
+def _wake(sleeper: asyncio.Future[None]) -> None:
+    if not sleeper.done():
+        sleeper.set_result(None)
+
+
+class _SharedAnchor:
+    """A clock's anchor in a memory-mapped file, written with a sequence lock."""
+
+    def __init__(self, path: Path, file: int, view: mmap.mmap) -> None:
+        self.path = path
+        self._file = file
+        self._view = view
+        self._sequence = 0
+
+    @classmethod
+    def create(cls, path: Path) -> _SharedAnchor:
+        file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(file, _SHARED.size)
+        return cls(path, file, mmap.mmap(file, _SHARED.size))
+
+    @classmethod
+    def open(cls, path: Path) -> _SharedAnchor:
+        file = os.open(path, os.O_RDONLY)
+        return cls(path, file, mmap.mmap(file, _SHARED.size, access=mmap.ACCESS_READ))
+
+    def write(self, anchor_wall_s: float, anchor_clock_s: float, rate: float) -> None:
+        self._sequence += 1  # odd: being written
+        _SHARED.pack_into(self._view, 0, self._sequence, anchor_wall_s, anchor_clock_s, rate)
+        self._sequence += 1
+        _SHARED.pack_into(self._view, 0, self._sequence, anchor_wall_s, anchor_clock_s, rate)
+
+    def read(self) -> tuple[float, float, float]:
+        while True:
+            sequence, anchor_wall_s, anchor_clock_s, rate = _SHARED.unpack_from(self._view, 0)
+            if sequence % 2 == 0 and _SHARED.unpack_from(self._view, 0)[0] == sequence:
+                return anchor_wall_s, anchor_clock_s, rate
+
+    def close(self, *, remove: bool = False) -> None:
+        self._view.close()
+        os.close(self._file)
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+
+class FollowerClock(_RealWall):
+    """Another process's `ScaledClock`, read from its shared file: the same time and rate.
+
+    A simulator in a process of its own steps its physics on it, so the pad's time is one time
+    on both sides of the wire. Clock sleeps re-read the rate every few milliseconds.
+    """
+
+    _POLL_WALL_S = 0.005
+
+    def __init__(self, path: Path) -> None:
+        self._anchor = _SharedAnchor.open(path)
+
+    @property
+    def rate(self) -> float:
+        return self._anchor.read()[2]
+
+    def now(self) -> float:
+        anchor_wall_s, anchor_clock_s, rate = self._anchor.read()
+        return anchor_clock_s + (time.monotonic() - anchor_wall_s) * rate
+
+    async def sleep_until(self, deadline_s: float) -> None:
+        while (remaining_s := deadline_s - self.now()) > 0:
+            rate = self.rate
+            wait_s = self._POLL_WALL_S if rate <= 0 else remaining_s / rate
+            await asyncio.sleep(min(wait_s, self._POLL_WALL_S))
+
+    def close(self) -> None:
+        self._anchor.close()
 
 
 def real_clock() -> ScaledClock:
@@ -94,7 +247,8 @@ def real_clock() -> ScaledClock:
 class ManualClock:
     """A clock that moves only when told to: for pure logic tests with no real I/O waits.
 
-    `sleep` yields to the loop and returns once `advance` has moved time past its deadline.
+    Wall and clock seconds are one here (rate 1). `sleep` yields to the loop and returns once
+    `advance` has moved time past its deadline.
     """
 
     def __init__(self, start_s: float = 1000.0, *, epoch_s: float = 1_800_000_000.0) -> None:
@@ -106,6 +260,9 @@ class ManualClock:
         return 1.0
 
     def now(self) -> float:
+        return self._now_s
+
+    def monotonic(self) -> float:
         return self._now_s
 
     def wall_now(self) -> float:
@@ -122,6 +279,41 @@ class ManualClock:
     async def sleep_until(self, deadline_s: float) -> None:
         while self._now_s < deadline_s:  # noqa: ASYNC110 (time moves only by advance())
             await asyncio.sleep(0)
+
+    async def wall_sleep(self, duration_wall_s: float) -> None:
+        await self.sleep(duration_wall_s)
+
+
+class Deadline:
+    """A deadline in clock seconds, with a grace in wall seconds after it: the wire's share.
+
+    A physical limit (a stroke time, a debounce) runs on the clock; seeing its outcome takes
+    a poll or two more, in wall time, whatever the rate. `passed()` is true once the clock
+    deadline has passed and then `grace_wall_s` wall seconds more.
+    """
+
+    __slots__ = ("_clock", "_due_s", "_due_wall_s", "_grace_wall_s")
+
+    def __init__(self, clock: Clock, duration_s: float, grace_wall_s: float = 0.0) -> None:
+        self._clock = clock
+        self._due_s = clock.now() + duration_s
+        self._grace_wall_s = grace_wall_s
+        self._due_wall_s: float | None = None
+
+    def passed(self) -> bool:
+        return self.wall_left() <= 0
+
+    def wall_left(self) -> float:
+        """Wall seconds until it passes, at the present rate (0 once passed)."""
+        clock = self._clock
+        if self._due_wall_s is None:
+            over_s = clock.now() - self._due_s
+            rate = clock.rate
+            if over_s < 0:
+                return -over_s / rate + self._grace_wall_s if rate > 0 else math.inf
+            # when the clock deadline passed, in wall time, and the grace from there
+            self._due_wall_s = clock.monotonic() - over_s / (rate or 1.0) + self._grace_wall_s
+        return max(0.0, self._due_wall_s - clock.monotonic())
 
 
 _T = TypeVar("_T")
@@ -140,8 +332,25 @@ async def next_loop_turn() -> None:
 
 async def within(clock: Clock, awaitable: Awaitable[_T], timeout_s: float, what: str) -> _T:
     """Await `awaitable` for at most `timeout_s` clock seconds; TimeoutError naming `what`."""
+    return await _bounded(
+        awaitable, clock.sleep(timeout_s), f"{what}: no answer within {timeout_s:g} s"
+    )
+
+
+async def within_wall(
+    clock: Clock, awaitable: Awaitable[_T], timeout_wall_s: float, what: str
+) -> _T:
+    """Await `awaitable` for at most `timeout_wall_s` wall seconds; TimeoutError naming `what`."""
+    return await _bounded(
+        awaitable,
+        clock.wall_sleep(timeout_wall_s),
+        f"{what}: no answer within {timeout_wall_s:g} s",
+    )
+
+
+async def _bounded(awaitable: Awaitable[_T], timer: Awaitable[None], message: str) -> _T:
     work = asyncio.ensure_future(awaitable)
-    sleeper = asyncio.ensure_future(clock.sleep(timeout_s))
+    sleeper = asyncio.ensure_future(timer)
     try:
         await asyncio.wait([work, sleeper], return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -150,12 +359,24 @@ async def within(clock: Clock, awaitable: Awaitable[_T], timeout_s: float, what:
             work.cancel()
         await asyncio.gather(work, sleeper, return_exceptions=True)
     if work.cancelled():
-        raise TimeoutError(f"{what}: no answer within {timeout_s:g} s")
+        raise TimeoutError(message)
     return work.result()
 
 
-async def wait_event(clock: Clock, event: asyncio.Event, timeout_s: float) -> bool:
-    """Wait until `event` is set or `timeout_s` clock seconds pass; whether it is set."""
+async def wait_event(
+    clock: Clock, event: asyncio.Event, timeout_s: float, *, wall_floor_s: float = 0.0
+) -> bool:
+    """Wait until `event` is set, or `timeout_s` clock seconds and `wall_floor_s` wall seconds
+    have both passed; whether it is set."""
     with contextlib.suppress(TimeoutError):
-        await within(clock, event.wait(), timeout_s, "event")
+        await _bounded(event.wait(), _both(clock, timeout_s, wall_floor_s), "event")
     return event.is_set()
+
+
+async def _both(clock: Clock, duration_s: float, duration_wall_s: float) -> None:
+    if duration_wall_s <= 0:
+        await clock.sleep(duration_s)
+        return
+    wall_deadline_s = clock.monotonic() + duration_wall_s
+    await clock.sleep(duration_s)
+    await clock.wall_sleep(wall_deadline_s - clock.monotonic())

@@ -31,9 +31,7 @@ def configure_logging(
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
     )
-    # asyncua logs every lost connection with a traceback through stdlib logging; padctl's
-    # hubs report outages themselves (once on loss, once on recovery).
-    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
+    _quiet_dependencies(level)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -48,3 +46,31 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+_DEPENDENCIES = ("pymodbus", "asyncua")
+
+
+class _ToStructlog(logging.Handler):
+    """pymodbus' and asyncua's stdlib logging, forwarded to padctl's log as debug events."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        structlog.get_logger().debug(
+            "dependency_log",
+            logger=record.name,
+            level=record.levelname.lower(),
+            message=record.getMessage(),
+        )
+
+
+def _quiet_dependencies(level: str) -> None:
+    """pymodbus and asyncua report every timeout and lost connection (with frame dumps and
+    tracebacks); padctl's hubs report outages themselves, once on loss and once on recovery.
+    So their records reach padctl's log only at `--log-level debug`, as debug events, and
+    are not even formatted otherwise."""
+    debug = level.lower() == "debug"
+    for name in _DEPENDENCIES:
+        logger = logging.getLogger(name)
+        logger.handlers = [_ToStructlog()]
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)

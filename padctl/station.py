@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -15,32 +14,23 @@ from padctl.alarms import AlarmManager
 from padctl.clock import Clock
 from padctl.countdown import Countdown, CountdownSequence, CountEvent, Criterion
 from padctl.definition import PadDefinition
+from padctl.health import PadHealth, PlcFreshness
 from padctl.journal import AsyncJournal
-from padctl.plant import Plant, Quality, Sample
+from padctl.loop_lag import LoopLagMonitor
+from padctl.pace import RateChange
+from padctl.plant import Plant, Sample, record_soon
 from padctl.subsystems import ALL_SPECS, PadContext, Subsystem, SubsystemSpec, build_subsystems
+from padctl.supervisor import Supervisor
 
 log = structlog.get_logger()
 
 CONNECT_TIMEOUT_WALL_S = 30.0
+WATCHDOG_CLEAR_WALL_S = 10.0  # how long start-up waits for every PLC to take up the heartbeat
 COUNTDOWN_KINDS = ("countdown_state", "countdown_event")
 
 
 class StationError(Exception):
     """The station could not start; the message says what was missing."""
-
-
-@dataclass(frozen=True)
-class PlcFreshness:
-    """How fresh one PLC's data is now: the age of its newest sample against its limit."""
-
-    plc: str
-    age_s: float  # clock seconds since the newest sample of any of its tags
-    stale_after_s: float
-    stale_tags: tuple[str, ...]  # its tags whose quality is STALE now
-
-    @property
-    def fresh(self) -> bool:
-        return self.age_s <= self.stale_after_s and not self.stale_tags
 
 
 EventListener = Callable[[CountEvent], None]
@@ -78,6 +68,9 @@ class Station:
         self._plant: Plant | None = None
         self._alarms: AlarmManager | None = None
         self._countdown: Countdown | None = None
+        self._health: PadHealth | None = None
+        self.supervisor: Supervisor | None = None
+        self.loop_lag: LoopLagMonitor | None = None
         self.context = PadContext()
         self.subsystems: dict[str, Subsystem] = {}
         self._subsystem_tags: dict[str, tuple[str, ...]] = {}
@@ -126,25 +119,48 @@ class Station:
         log.info("station_started", pad=self.definition.pad, plcs=len(self.definition.plcs))
 
     async def _start_parts(self, stack: contextlib.AsyncExitStack) -> None:
-        journal = await stack.enter_async_context(
-            AsyncJournal(self._journal_path, clock=self.clock)
-        )
+        clock = self.clock
+        supervisor = Supervisor(clock=clock)
+        self.supervisor = supervisor
+        stack.push_async_callback(supervisor.stop)  # last out: every supervised task stops
+        journal = await stack.enter_async_context(AsyncJournal(self._journal_path, clock=clock))
         self._journal = journal
-        plant = Plant(definition=self.definition, clock=self.clock, journal=journal)
+        plant = Plant(
+            definition=self.definition, clock=clock, journal=journal, supervisor=supervisor
+        )
         self._plant = plant
-        alarms = AlarmManager(clock=self.clock, journal=journal, table=plant.table)
+        alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
         self._alarms = alarms
+        loop_lag = LoopLagMonitor(clock)
+        self.loop_lag = loop_lag
+        health = PadHealth(
+            definition=self.definition,
+            plant=plant,
+            alarms=alarms,
+            supervisor=supervisor,
+            loop_lag=loop_lag,
+            clock=clock,
+            loop_lag_limit_wall_s=self.definition.station.loop_lag_alarm_ms / 1000,
+        )
+        self._health = health
+        journal.add_failure_listener(health.journal_failed)
+        loop_lag.add_listener(lambda monitor: plant.pace.note_lag(monitor.p99_wall_s))
+        plant.pace.add_listener(self._rate_changed)
+        supervisor.spawn("loop-lag", loop_lag.run, deadline_wall_s=2.0)
         await stack.enter_async_context(plant)
-        rate = max(1.0, self.clock.rate)
-        if not await plant.wait_connected(self._connect_timeout_wall_s * rate):
-            silent = [hub_id for hub_id in plant.hubs if not self.plc_freshness(hub_id).fresh]
+        if not await plant.wait_connected(self._connect_timeout_wall_s):
+            silent = [hub_id for hub_id in plant.hubs if not health.plc_freshness(hub_id).fresh]
             raise StationError(
                 f"not every PLC answered within {self._connect_timeout_wall_s:g} s: "
                 + ", ".join(silent)
             )
+        # A PLC whose watchdog still holds its outputs safe would overwrite padctl's first
+        # commands: give every PLC the time to take the heartbeat up (the count's start
+        # checks it again, and the health alarms show any that did not).
+        await plant.wait_watchdogs_clear(WATCHDOG_CLEAR_WALL_S)
         self.subsystems = build_subsystems(
             plant=plant,
-            clock=self.clock,
+            clock=clock,
             alarms=alarms,
             context=self.context,
             specs=self._specs,
@@ -152,8 +168,9 @@ class Station:
         self._subsystem_tags = {
             name: _tags_of(subsystem) for name, subsystem in self.subsystems.items()
         }
-        await alarms.start()
-        stack.push_async_callback(alarms.stop)
+        supervisor.spawn("alarms", alarms.run, deadline_wall_s=2.0)
+        stack.push_async_callback(alarms.drain)
+        supervisor.spawn("health", health.run, deadline_wall_s=2.0)
         for subsystem in self.subsystems.values():
             await subsystem.start()
             stack.push_async_callback(subsystem.stop)
@@ -161,16 +178,31 @@ class Station:
             sequence=self.sequence,
             subsystems=self.subsystems,
             plant=plant,
-            clock=self.clock,
+            clock=clock,
             context=self.context,
             lcc=self._lcc,
             on_event=self._count_event,
+            alarms=alarms,
+            start_check=self.start_problems,
         )
         self._countdown = countdown
         stack.push_async_callback(countdown.stop)
         entries = await journal.entries(kinds=COUNTDOWN_KINDS)
         if await countdown.recover(entries, actor="padctl"):
             log.warning("countdown_recovered", t_s=countdown.t_now())
+
+    def start_problems(self) -> list[str]:
+        """What keeps a count from starting now: stale data, a PLC's watchdog not clear."""
+        problems = [f"PLC {plc_id}: data STALE" for plc_id in self.stale_plcs()]
+        return problems + self.plant.watchdog_problems()
+
+    def _rate_changed(self, change: RateChange) -> None:
+        record_soon(
+            self._journal,
+            "rate_in_effect",
+            {"rate": change.rate, "requested": change.requested, "reason": change.reason},
+            actor="padctl",
+        )
 
     async def stop(self) -> None:
         stack, self._stack = self._stack, None
@@ -196,22 +228,17 @@ class Station:
             listener(event)
 
     # ---- data freshness -----------------------------------------------------------------------
+    @property
+    def health(self) -> PadHealth:
+        return _started(self._health, "health")
+
     def plc_freshness(self, plc_id: str) -> PlcFreshness:
         """Whether one PLC's data is fresh: none of its tags STALE, the newest young enough."""
-        plc = self.definition.plc(plc_id)
-        names = [tag.name for tag in self.definition.tags_of(plc_id)]
-        samples = self.plant.table.snapshot(names).values()
-        newest_s = max((s.t_received_s for s in samples), default=float("-inf"))
-        return PlcFreshness(
-            plc=plc_id,
-            age_s=self.clock.now() - newest_s,
-            stale_after_s=plc.stale_after_s,
-            stale_tags=tuple(s.tag for s in samples if s.quality is Quality.STALE),
-        )
+        return self.health.plc_freshness(plc_id)
 
     def freshness(self) -> dict[str, PlcFreshness]:
         """Every PLC's freshness, by PLC id."""
-        return {plc.id: self.plc_freshness(plc.id) for plc in self.definition.plcs}
+        return self.health.freshness()
 
     def stale_plcs(self) -> list[str]:
         """The PLCs whose data is older than their `stale_after_s` now."""

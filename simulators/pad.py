@@ -89,20 +89,23 @@ class SimulatedPlc:
             "endpoint": self.plc.endpoint,
         }
 
-    def watch_heartbeat(self, commands: Mapping[str, TagValue], now_s: float) -> None:
-        """Trip the watchdog when padctl's counter has not changed for watchdog_s."""
+    def watch_heartbeat(self, commands: Mapping[str, TagValue], now_wall_s: float) -> None:
+        """Trip the watchdog when padctl's counter has not changed for watchdog_s (wall)."""
         heartbeat = self.plc.heartbeat
         if heartbeat is None:
             return
         counter = commands.get(heartbeat.padctl_counter_tag)
         if counter != self._last_padctl_counter:
             self._last_padctl_counter = counter
-            self._last_counter_change_s = now_s
+            self._last_counter_change_s = now_wall_s
             if self.watchdog_tripped:
                 self.watchdog_tripped = False
                 log.warning("sim_plc_watchdog_reset", plc=self.plc.id)
             return
-        if not self.watchdog_tripped and now_s - self._last_counter_change_s > heartbeat.watchdog_s:
+        if (
+            not self.watchdog_tripped
+            and now_wall_s - self._last_counter_change_s > heartbeat.watchdog_s
+        ):
             self.watchdog_tripped = True
             log.warning("sim_plc_watchdog_tripped", plc=self.plc.id, outputs="driven safe")
 
@@ -122,7 +125,7 @@ class SimulatedPad:
         process: Process | None = None,
         host: str = "127.0.0.1",
         fixed_ports: bool = False,
-        scan_wall_s: float = 0.02,
+        scan_wall_s: float | None = None,
         opcua_security: Any = None,
     ) -> None:
         self._definition = definition
@@ -130,7 +133,12 @@ class SimulatedPad:
         self._process = process
         self._host = host
         self._fixed_ports = fixed_ports
-        self._scan_wall_s = scan_wall_s
+        # the PLCs' program cycle (wall seconds): the definition's, unless a test asks
+        self._scan_wall_s = (
+            min(plc.scan_period_s for plc in definition.plcs)
+            if scan_wall_s is None
+            else scan_wall_s
+        )
         self._opcua_security = opcua_security
         self.plcs: dict[str, SimulatedPlc] = {}
         self._task: asyncio.Task[None] | None = None
@@ -197,8 +205,7 @@ class SimulatedPad:
 
     async def _scan_forever(self) -> None:
         while True:
-            rate = self._clock.rate
-            await self._clock.sleep(self._scan_wall_s * rate if rate > 0 else self._scan_wall_s)
+            await self._clock.wall_sleep(self._scan_wall_s)
             try:
                 await self._scan_once()
             except Exception:  # a broken scan must not kill the simulated pad silently
@@ -207,13 +214,14 @@ class SimulatedPad:
 
     async def _scan_once(self) -> None:
         now_s = self._clock.now()
+        now_wall_s = self._clock.monotonic()
         for simulated in self.plcs.values():
             if simulated.stalled_scan:
                 continue
             commands = simulated.server.commands()
             if inspect.isawaitable(commands):  # pymodbus' datastore is read with await
                 commands = await commands
-            simulated.watch_heartbeat(commands, now_s)
+            simulated.watch_heartbeat(commands, now_wall_s)
             if simulated.watchdog_tripped:
                 await simulated.server.set_values(simulated.safe_values)
                 commands.update(simulated.safe_values)
@@ -241,6 +249,8 @@ class SimulatedPad:
             if heartbeat is not None:
                 simulated.heartbeat_counter = (simulated.heartbeat_counter + 1) % 65536
                 values[heartbeat.plc_counter_tag] = simulated.heartbeat_counter
+                if heartbeat.watchdog_tag is not None:
+                    values[heartbeat.watchdog_tag] = simulated.watchdog_tripped
             await simulated.server.set_values(values)
         self.scans += 1
         self._scanned.set()

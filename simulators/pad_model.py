@@ -18,7 +18,17 @@ from simulators.physics import DETECTOR_TAGS, Actuator, CommandTable, Outputs, P
 MAX_SUBSTEP_S = 0.05
 SNAPSHOT_FORMAT = 1
 _INTEGER_TYPES = frozenset({TagType.UINT16, TagType.INT16, TagType.INT32, TagType.UINT32})
-_PLC_HEARTBEAT_SUFFIX = "-HB-PLC"
+
+
+def plc_status_tags(definition: PadDefinition) -> frozenset[str]:
+    """The tags a PLC writes about itself (its heartbeat counter, its watchdog), not physics."""
+    names: set[str] = set()
+    for plc in definition.plcs:
+        if plc.heartbeat is not None:
+            names.add(plc.heartbeat.plc_counter_tag)
+            if plc.heartbeat.watchdog_tag is not None:
+                names.add(plc.heartbeat.watchdog_tag)
+    return frozenset(names)
 
 
 @dataclass
@@ -63,12 +73,11 @@ class PadModel:
         self._time_s = 0.0
         self._bind()
         produced = self._raw()
+        self._plc_own = plc_status_tags(definition)
         self._measured: dict[str, Tag] = {
             tag.name: tag
             for tag in definition.tags
-            if not tag.writable
-            and not tag.name.endswith(_PLC_HEARTBEAT_SUFFIX)
-            and tag.name in produced
+            if not tag.writable and tag.name not in self._plc_own and tag.name in produced
         }
         for tag in definition.tags:
             if tag.writable and tag.safe is not None and tag.name in self._commands:
@@ -106,6 +115,7 @@ class PadModel:
             for tag in self._definition.tags
             if tag.name not in self._measured
             and tag.name not in self._commands
+            and tag.name not in self._plc_own
             and "-HB-" not in tag.name
         ]
 

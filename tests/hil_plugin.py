@@ -93,7 +93,7 @@ class HilBench:
                 beat_heartbeats=False,
             )
             async with plant:
-                assert await plant.wait_connected(15.0 * clock.rate), "rig PLCs did not answer"
+                assert await plant.wait_connected(15.0), "rig PLCs did not answer"
                 yield plant, None, None
             return
         guard = self.rig.write_guard()  # confirmed already: simulators, or --rig-yes
@@ -106,7 +106,7 @@ class HilBench:
                 write_guard=guard,
             )
             async with plant:
-                assert await plant.wait_connected(15.0 * clock.rate), "rig PLCs did not answer"
+                assert await plant.wait_connected(15.0), "rig PLCs did not answer"
                 yield plant, guard, journal
 
 

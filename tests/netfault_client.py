@@ -46,7 +46,7 @@ def live_definition(
     endpoints: list[dict[str, Any]], *, rate: float, reconnect_max_wall_s: float
 ) -> PadDefinition:
     """The reference pad at `rate`, each PLC at its simulator's endpoint."""
-    definition = load_pad_definition().at_clock_rate(rate)
+    definition = load_pad_definition()
     for endpoint in endpoints:
         path = str(endpoint.get("endpoint", "")).split("/", 3)[3] if "endpoint" in endpoint else ""
         definition = definition.with_plc_endpoint(
@@ -75,7 +75,7 @@ async def main(args: argparse.Namespace) -> int:
         plant = Plant(definition=definition, clock=clock, journal=journal)
         alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
         async with plant:
-            if not await plant.wait_connected(20.0 * rate):
+            if not await plant.wait_connected(20.0):
                 say(ready=False, error="not every PLC answered")
                 return 1
             context = PadContext()

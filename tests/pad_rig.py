@@ -53,7 +53,7 @@ class PadRig:
         while self.clock.now() < deadline_s:
             if kind in await self.journal_kinds():
                 return True
-            await self.clock.sleep(0.05 * self.clock.rate)
+            await self.clock.wall_sleep(0.05)
         return kind in await self.journal_kinds()
 
 
@@ -67,7 +67,7 @@ async def pad_rig(
 ) -> AsyncIterator[PadRig]:
     """Simulated reference pad at `rate`, padctl connected, every subsystem started."""
     clock = ScaledClock(rate)
-    definition = load_pad_definition().at_clock_rate(rate)
+    definition = load_pad_definition()
     model = PadModel(definition)
     sim = SimulatedPad(definition, clock, process=model, scan_wall_s=0.01)
     live = await sim.start()
@@ -76,7 +76,7 @@ async def pad_rig(
             plant = Plant(definition=live, clock=clock, journal=journal)
             alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
             async with plant:
-                assert await plant.wait_connected(30.0 * rate), "simulated PLCs did not answer"
+                assert await plant.wait_connected(30.0), "simulated PLCs did not answer"
                 context = PadContext()
                 subsystems = build_subsystems(
                     plant=plant, clock=clock, alarms=alarms, context=context, specs=specs

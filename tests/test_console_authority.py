@@ -249,7 +249,11 @@ def test_stale_data_blocks_a_command(rig: ConsoleRig, sockets: dict[str, Console
         assert safe["type"] == "accepted"
     finally:
         assert admin.command("sim.inject", fault="restore SAFE")["type"] == "accepted"
-    op.wait_update(lambda u: u["countdown"]["data_fresh"], timeout_s=30)
+    # Fresh data again, and the PLC's watchdog cleared (it tripped while stalled).
+    op.wait_update(
+        lambda u: u["countdown"]["data_fresh"] and not u["countdown"]["start_blocked"],
+        timeout_s=30,
+    )
     assert op.command("authority.release", subsystem="water_deluge")["type"] == "accepted"
 
 

@@ -60,7 +60,7 @@ def test_snapshot_carries_the_whole_state(sockets: dict[str, ConsoleSocket]) -> 
     assert drain["hazardous"] is True and drain["second_person"] is True
     count = snapshot["countdown"]
     assert count["state"] == "IDLE" and count["t_text"] == "T-06:00:00"
-    assert count["poll"] is None and count["rate"] == RATE
+    assert count["poll"] is None and count["requested_rate"] == RATE
     assert count["next_event"]["t_text"] == "T-06:00:00"
     assert count["recycle_points"][0]["id"] == "RP-1"
     assert {"GROUND_POWER-FAULT", "LOX_LOADING-FAULT"} <= {a["id"] for a in snapshot["alarms"]}

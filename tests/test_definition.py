@@ -155,14 +155,3 @@ def test_endpoint_rewrite_keeps_everything_else(tmp_path: Path) -> None:
     assert moved.tags == definition.tags
     with pytest.raises(KeyError, match="NOPE"):
         definition.with_plc_endpoint("NOPE", host="127.0.0.1", port=1)
-
-
-def test_clock_rate_keeps_communication_timings_in_wall_time(tmp_path: Path) -> None:
-    definition = load_pad_definition(write_definition(tmp_path, MODBUS_TEST_PAD))
-    plc = definition.plc("TST")
-    scaled = definition.at_clock_rate(20).plc("TST")
-    assert scaled.stale_after_s == pytest.approx(plc.stale_after_s * 20)
-    assert scaled.poll_period_s == pytest.approx(plc.poll_period_s * 20)
-    assert scaled.heartbeat is not None and plc.heartbeat is not None
-    assert scaled.heartbeat.watchdog_s == pytest.approx(plc.heartbeat.watchdog_s * 20)
-    assert definition.at_clock_rate(1) is definition

@@ -91,7 +91,7 @@ async def _play_on_the_hub(
             count = stats.replies_corrupted + stats.replies_duplicated
             return count >= played or bool(watch.wrong_good) or not _hub_alive()
 
-        await table.wait_for(done, timeout_s=8.0, recheck_s=0.005)
+        await table.wait_for(done, timeout_s=8.0, recheck_wall_s=0.005)
         proxy.clear()
         recovered = await table.wait_for(
             lambda t: all(s.is_good for s in t.snapshot(MEASUREMENTS).values()), timeout_s=3.0

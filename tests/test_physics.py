@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from padctl.definition import ModbusPlc, PadDefinition, TagType, WordOrder, load_pad_definition
-from simulators.pad_model import PadModel
+from simulators.pad_model import PadModel, plc_status_tags
 from simulators.physics import ControlValve, Motor, on_off_valve
 
 Commands = dict[str, float | bool | int]
@@ -99,7 +99,9 @@ def test_every_read_only_tag_is_produced_in_its_type(
 ) -> None:
     measured = model.measurements()
     expected = {
-        tag.name for tag in definition.tags if not tag.writable and not tag.name.endswith("-HB-PLC")
+        tag.name
+        for tag in definition.tags
+        if not tag.writable and tag.name not in plc_status_tags(definition)
     }
     assert set(measured) == expected
     assert model.unmodeled_tags == []

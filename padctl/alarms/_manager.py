@@ -20,6 +20,7 @@ from padctl.alarms._model import (
 )
 from padctl.clock import Clock
 from padctl.plant import CommandJournal, TagTable
+from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -207,20 +208,30 @@ class AlarmManager:
         limit = definition.limit + (definition.deadband if alarm.condition_active else 0.0)
         return number < limit
 
-    async def run(self, *, period_s: float = 0.1) -> None:
+    async def run(self, pulse: Pulse | None = None, *, period_s: float = 0.1) -> None:
         """Evaluate every `period_s` clock seconds (and at least 10 ms of wall time apart, so a
         fast simulated clock does not turn this into a busy loop) until cancelled."""
+        clock = self._clock
         while True:
             self.evaluate()
-            await self._clock.sleep(max(period_s, 0.01 * (self._clock.rate or 1.0)))
+            if pulse is not None:
+                pulse.beat()
+            wall_s = clock.monotonic()
+            await clock.sleep(period_s)
+            await clock.wall_sleep(0.01 - (clock.monotonic() - wall_s))
 
     async def start(self, *, period_s: float = 0.1) -> None:
+        """Evaluate on a task of its own (a station runs `run` under its supervisor)."""
         if self._task is None:
             self._task = asyncio.create_task(self.run(period_s=period_s), name="alarm-manager")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until the alarm transitions already journaled are committed."""
         if self._pending_journal:
             await asyncio.gather(*self._pending_journal, return_exceptions=True)
 

@@ -171,7 +171,7 @@ def countdown_command(
     with tempfile.TemporaryDirectory(prefix="padctl-count-") as scratch:
         result = run(
             _count(
-                definition.at_clock_rate(rate),
+                definition,
                 sequence,
                 criteria,
                 rate=rate,
@@ -285,7 +285,7 @@ async def _count(
                             await countdown.resume(actor="test_conductor")
                         except CountdownRefused as refused:
                             return f"HOLD: {countdown.hold_reason}; {refused}"
-                await clock.sleep(0.01 * rate)  # 10 ms of wall time
+                await clock.wall_sleep(0.01)
             return countdown.result
         finally:
             await station.stop()

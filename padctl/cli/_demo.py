@@ -58,7 +58,7 @@ def demo_command(
     if rate <= 0:
         typer.echo("padctl demo: --rate must be above 0", err=True)
         raise typer.Exit(2)
-    definition = load_definition_or_exit(pad).at_clock_rate(rate)
+    definition = load_definition_or_exit(pad)
     procedure_path = procedure or sequences_dir() / DEMO_PROCEDURE
     try:
         steps = load_procedure(procedure_path, definition)
@@ -82,7 +82,7 @@ async def _demo(definition: PadDefinition, procedure, *, rate: float, journal_pa
         async with AsyncJournal(journal_path, clock=clock) as journal:
             plant = Plant(definition=live_definition, clock=clock, journal=journal)
             async with plant:
-                if not await plant.wait_connected(timeout_s=10.0 * rate):
+                if not await plant.wait_connected(10.0):
                     typer.echo("DEMO FAILED: not every PLC answered", err=True)
                     return False
                 typer.echo(

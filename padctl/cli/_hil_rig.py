@@ -295,7 +295,7 @@ def replay_command(
     if replay_rate <= 0:
         typer.echo("padctl hil replay: --rate must be above 0", err=True)
         raise typer.Exit(2)
-    definition = loaded.definition.at_clock_rate(recorded_rate)
+    definition = loaded.definition
     try:
         lcc_path = lcc or sequences_dir() / "lcc.yaml"
         criteria = [

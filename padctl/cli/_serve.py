@@ -120,7 +120,7 @@ async def simulated_station(
     from simulators.pad_model import PadModel
 
     clock = ScaledClock(rate)
-    scaled = definition.at_clock_rate(rate)
+    scaled = definition
     model = PadModel(scaled)
     simulated = SimulatedPad(scaled, clock, process=model, scan_wall_s=scan_wall_s)
     live = await simulated.start()

@@ -102,7 +102,6 @@ async def _serve(
     report_writes: bool,
 ) -> None:
     clock = ScaledClock(rate)
-    definition = definition.at_clock_rate(rate)
     model = None
     if physics:
         from simulators.pad_model import PadModel

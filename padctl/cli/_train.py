@@ -69,7 +69,7 @@ def pad_factory(scenario: Any, *, rate: float, scan_wall_s: float = 0.02) -> Pad
     @asynccontextmanager
     async def pad(journal_path: Path) -> AsyncIterator[tuple[Station, PadSimulator, ScaledClock]]:
         clock = ScaledClock(rate)
-        scaled = scenario.definition.at_clock_rate(rate)
+        scaled = scenario.definition
         process = FreezableProcess(PadModel(scaled))
         simulated = SimulatedPad(scaled, clock, process=process, scan_wall_s=scan_wall_s)
         live = await simulated.start()
@@ -83,8 +83,6 @@ def pad_factory(scenario: Any, *, rate: float, scan_wall_s: float = 0.02) -> Pad
             ) as station:
                 yield station, PadControl(simulated, process), clock
         finally:
-            if clock.rate == 0:
-                clock.set_rate(rate)  # let the PLC scans and hubs wind down
             await simulated.stop()
 
     return pad

@@ -260,14 +260,16 @@ async def session_info(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     console = _console(request)
-    stale = console.station.stale_plcs()
+    station = console.station
+    stale = station.stale_plcs()
     return JSONResponse(
         {
-            "ok": console.station.running,
+            "ok": station.running,
             "data_fresh": not stale,
             "stale_plcs": stale,
             "consoles": len(console.hub.clients),
             "simulated": console.injector is not None,
+            **station.health.report(),
         }
     )
 

@@ -188,6 +188,8 @@ class StateTracker:
             "l_text": l_text(l_s),
             "l_running": state.name not in ("IDLE", "SECURED"),
             "rate": self._station.clock.rate,
+            "requested_rate": self._station.plant.pace.requested_rate,
+            "rate_limited_by": self._station.plant.pace.reason,
             "at": self._epoch(),
             "hold_reason": countdown.hold_reason,
             "resumable": countdown.resumable,
@@ -219,6 +221,7 @@ class StateTracker:
             "result": countdown.result,
             "data_fresh": not stale,
             "stale_plcs": stale,
+            "start_blocked": self._station.start_problems() if state.name == "IDLE" else [],
         }
 
     def _timeline(self, since: int) -> list[dict[str, Any]]:

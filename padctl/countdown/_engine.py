@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import structlog
 from transitions.extensions.asyncio import AsyncMachine
 
+from padctl.alarms import AlarmManager
 from padctl.clock import Clock, wait_event
 from padctl.countdown._checkpoint import (
     CountdownCheckpoint,
@@ -19,6 +21,7 @@ from padctl.countdown._checkpoint import (
 )
 from padctl.countdown._events import EventRunner, RunningEvent
 from padctl.countdown._lcc import Criterion, LccAction, LccMonitor
+from padctl.countdown._paths import PAD_NOT_SAFE
 from padctl.countdown._sequence import CountdownSequence, Event
 from padctl.countdown._tclock import format_t_time
 from padctl.countdown._timeline import (
@@ -29,13 +32,15 @@ from padctl.countdown._timeline import (
     Poll,
     machine_transitions,
 )
+from padctl.pace import Window
 from padctl.plant import Plant, record_soon
 from padctl.subsystems import CommandTicket, Mode, PadContext, Subsystem
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
-TICK_S = 0.1  # clock seconds between LCC evaluations (also bounded by a wall-time floor)
+TICK_S = 0.1  # clock seconds between LCC evaluations ...
+TICK_FLOOR_WALL_S = 0.01  # ... and at least this much wall time (a timed event comes on time)
 S = CountState
 
 
@@ -54,8 +59,16 @@ class Countdown(EventRunner):
         context: PadContext,
         lcc: tuple[Criterion, ...] = (),
         on_event: Callable[[CountEvent], None] | None = None,
+        alarms: AlarmManager | None = None,
+        start_check: Callable[[], list[str]] | None = None,
     ) -> None:
+        """`start_check` names what keeps a count from starting (stale data, a PLC watchdog
+        still holding its outputs safe); nothing is commanded until it names nothing."""
         self.sequence = sequence
+        self._start_check = start_check
+        self._alarms = alarms
+        if alarms is not None:
+            alarms.define(PAD_NOT_SAFE)
         self.subsystems = subsystems
         self._plant = plant
         self._clock = clock
@@ -84,6 +97,7 @@ class Countdown(EventRunner):
         self._lcc_tags = {tag for criterion in lcc for tag in criterion.tags}
         self._remove_listener = plant.table.add_listener(self._on_tags_changed)
         self._pending_scrub = ""
+        self._not_safe = ""  # what safing could not prove, after a cutoff or scrub
         self._window_task: asyncio.Task[None] | None = None
         AsyncMachine(
             model=self,
@@ -169,6 +183,9 @@ class Countdown(EventRunner):
         async with self._lock:
             if self.state is not S.IDLE:
                 raise CountdownRefused("start", f"the count is {self.state.value}")
+            problems = self._start_check() if self._start_check is not None else []
+            if problems:
+                raise CountdownRefused("start", "; ".join(problems))
             for subsystem in self.subsystems.values():
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
             self._l_start_s = self._clock.now()
@@ -276,6 +293,8 @@ class Countdown(EventRunner):
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         await cancel_and_wait(self._window_task)
+        for window in ("events", "lcc", "step"):
+            self._plant.pace.close_window(window)
         self._remove_listener()
         self._remove_listener = lambda: None
 
@@ -297,28 +316,36 @@ class Countdown(EventRunner):
         while self.state is not S.SECURED:
             async with self._lock:
                 await self.step()
+                self._pace_windows()
             if self._done.is_set():
                 return
             self._wake.clear()
-            await wait_event(self._clock, self._wake, self._sleep_s())
+            sleep_s, floor_wall_s = self._sleep()
+            await wait_event(self._clock, self._wake, sleep_s, wall_floor_s=floor_wall_s)
 
-    def _sleep_s(self) -> float:
-        rate = self._clock.rate or 1.0
-        tick = max(TICK_S, 0.01 * rate)  # at least 10 ms of wall time between ticks
+    def _sleep(self) -> tuple[float, float]:
+        """Until the next tick (clock seconds, with a wall floor), or exactly until the next
+        timed event when that comes sooner."""
         event = self.next_event()
         if self.state in RUNNING and event is not None:
-            return max(0.0, min(tick, event.t_s - self.t_now()))
-        return tick
+            to_event_s = max(0.0, event.t_s - self.t_now())
+            rate = self._clock.rate
+            tick_wall_s = max(TICK_S / rate, TICK_FLOOR_WALL_S) if rate > 0 else math.inf
+            if rate > 0 and to_event_s / rate < tick_wall_s:
+                return to_event_s, 0.0
+        return TICK_S, TICK_FLOOR_WALL_S
 
     async def step(self) -> None:
         """One tick: LCC, commands in flight, due events, terminal count, liftoff, window."""
         state = self.state
+        self._pace_windows()
         if state in RUNNING:
             if await self._stop_for(self._violation()):
                 return
             while (event := self.next_event()) is not None and event.t_s <= self.t_now():
                 self._next_event += 1
                 self._begin(event)
+            self._pace_windows()
             for running in list(self._running):
                 if await self._stop_for(await self._advance(running)) or self.state not in RUNNING:
                     return
@@ -341,6 +368,30 @@ class Countdown(EventRunner):
                 return
         if state in (S.COUNTING, S.HOLDING):
             self._check_window()
+
+    def _pace_windows(self) -> None:
+        """Tell the rate governor the timing windows in play: the running events' `within_s`
+        and, in the terminal count (where a breach cuts off), the LCC persistences, so each is
+        judged on more than one sample."""
+        pace = self._plant.pace
+        within = [r.event.within_s for r in self._running if r.event.within_s > 0]
+        if within:
+            pace.open_window("events", min(within), "event within_s")
+        else:
+            pace.close_window("events")
+        if self.state is not S.TERMINAL_COUNT:
+            pace.close_window("lcc")
+            return
+        t_s = self.t_now()
+        windows = [
+            c.persistence_s
+            for c in self._monitor.criteria
+            if c.persistence_s > 0 and c.action is LccAction.AUTO and c.active_at(t_s)
+        ]
+        if windows:
+            pace.open_window("lcc", min(windows), "LCC persistence", Window.OBSERVE)
+        else:
+            pace.close_window("lcc")
 
     async def _stop_for(self, reason: tuple[str, bool] | None) -> bool:
         """Hold (or, in the terminal count and for a cutoff reason, cut off); False if no reason."""

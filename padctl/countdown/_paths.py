@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriority
 from padctl.clock import Clock
 from padctl.countdown._sequence import CountdownSequence, Step
 from padctl.countdown._tclock import format_t_time
@@ -20,6 +21,12 @@ from padctl.subsystems import CommandRefused, Origin, PadContext, Subsystem
 
 S = CountState
 LIFTOFF_CONTACTS = ("VEH-LIFTOFF-1", "VEH-LIFTOFF-2", "VEH-LIFTOFF-3")
+PAD_NOT_SAFE = AlarmDefinition(
+    id="PAD-NOT-SAFE",
+    message="Pad not proven safe after a cutoff or scrub",
+    priority=AlarmPriority.URGENT,
+    kind=AlarmKind.EVENT,
+)
 
 
 class CountdownPaths:
@@ -35,6 +42,7 @@ class CountdownPaths:
     machine_state: str
     _plant: Plant
     _clock: Clock
+    _alarms: AlarmManager | None
     _context: PadContext
     _done: asyncio.Event
     _lock: asyncio.Lock
@@ -143,12 +151,16 @@ class CountdownPaths:
         self._emit("CUTOFF", reason)
         for step in self.sequence.cutoff:
             await self._run_step(step)
-        await self._safe_all(reason)
+        safe = await self._safe_all(reason)
         self.resumable = False
         self._context.set("terminal_count", False)
-        await self._hold(f"cutoff: {reason}", built_in=None)
+        await self._hold(
+            f"cutoff: {reason}" + ("" if safe else f"; {self._not_safe}"), built_in=None
+        )
 
-    async def _safe_all(self, reason: str) -> None:
+    async def _safe_all(self, reason: str) -> bool:
+        """Safe every subsystem at once; True only if every one proved it. Otherwise the
+        PAD-NOT-SAFE alarm names what is not safe (and the caller holds)."""
         if self.state not in (S.SAFING, S.SCRUBBED):  # a failed scrub step safes in place
             await self._trigger("safe")
         self._emit("SAFING", reason)
@@ -159,14 +171,40 @@ class CountdownPaths:
             ),
             return_exceptions=True,
         )
-        unsafe = [name for name, ok in zip(self.subsystems, results, strict=True) if ok is not True]
-        self._emit("SAFED", "pad safe" if not unsafe else "NOT proven safe: " + ", ".join(unsafe))
+        unsafe: list[str] = []
+        for (name, subsystem), result in zip(self.subsystems.items(), results, strict=True):
+            if result is True:
+                continue
+            if isinstance(result, BaseException):
+                unsafe.append(f"{name} (safing failed: {result!r})")
+                continue
+            unproven = [tag for tag, status in subsystem.last_safing.items() if status != "proven"]
+            unsafe.append(f"{name} ({', '.join(unproven) or 'safe state not shown'})")
+        if unsafe:
+            self._not_safe = "pad NOT proven safe: " + "; ".join(unsafe)
+            self._emit("NOT SAFE", self._not_safe)
+            if self._alarms is not None:
+                self._alarms.set_condition(PAD_NOT_SAFE.id, True, detail=self._not_safe)
+            return False
+        self._not_safe = ""
+        if self._alarms is not None:
+            self._alarms.set_condition(PAD_NOT_SAFE.id, False)
+        self._emit("SAFED", "pad safe: every subsystem proved its safe state")
+        return True
 
     async def _run_step(self, step: Step) -> bool:
         """One step of a recycle, cutoff, scrub or post-launch path: wait for its conditions,
         give its commands one after another (each once the one before it is confirmed), then
         see its expectations; all within `within_s`."""
         self._emit("STEP", step.name)
+        pace = self._plant.pace
+        pace.open_window("step", step.within_s, f"step {step.name}")
+        try:
+            return await self._run_step_in_window(step)
+        finally:
+            pace.close_window("step")
+
+    async def _run_step_in_window(self, step: Step) -> bool:
         deadline_s = self._clock.now() + step.within_s
         if not await self._wait_until(step.wait_for, deadline_s):
             self._emit("FAILED", f"{step.name}: not ready within {step.within_s:g} s")
@@ -203,6 +241,7 @@ class CountdownPaths:
         return await self._plant.table.wait_for(
             lambda _t: all(c.holds(read(c.tag)) for c in conditions),
             timeout_s=max(0.0, deadline_s - self._clock.now()),
+            grace_wall_s=self._plant.pace.command_wall_s,
         )
 
     async def _check_liftoff(self) -> None:
@@ -236,7 +275,12 @@ class CountdownPaths:
         self._emit("SCRUB", reason)
         for step in self.sequence.scrub:
             if not await self._run_step(step):
-                await self._safe_all(f"scrub step failed: {step.name}")
+                if not await self._safe_all(f"scrub step failed: {step.name}"):
+                    # Not secured while anything is unproven: hold for the team to make it
+                    # safe by hand, then scrub again.
+                    self.resumable = False
+                    await self._hold(f"scrub: {self._not_safe}", built_in=None)
+                    return
                 break
         self.result = f"SCRUBBED: {reason}"
         await self._trigger("secure")

@@ -28,7 +28,11 @@ S = CountState
 RUNNING = (S.COUNTING, S.TERMINAL_COUNT)
 COUNT_TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "start", "source": S.IDLE, "dest": S.COUNTING},
-    {"trigger": "hold", "source": [S.COUNTING, S.RECYCLING, S.SAFING], "dest": S.HOLDING},
+    {
+        "trigger": "hold",
+        "source": [S.COUNTING, S.RECYCLING, S.SAFING, S.SCRUBBED],
+        "dest": S.HOLDING,
+    },
     {"trigger": "resume", "source": S.HOLDING, "dest": S.COUNTING},
     {"trigger": "enter_terminal_count", "source": S.COUNTING, "dest": S.TERMINAL_COUNT},
     {"trigger": "cutoff", "source": [S.COUNTING, S.HOLDING, S.TERMINAL_COUNT], "dest": S.CUTOFF},

@@ -272,6 +272,21 @@ def _check_heartbeat(
             )
         if must_write and not tag.writable:
             yield (*at, field), f"padctl must be allowed to write {name} (writable: true)"
+    watchdog_tag = plc.heartbeat.watchdog_tag
+    if watchdog_tag is not None:
+        tag = names.get(watchdog_tag)
+        if tag is None:
+            yield (*at, "watchdog_tag"), f"unknown tag {watchdog_tag!r}"
+        elif tag.plc != plc.id:
+            yield (
+                (*at, "watchdog_tag"),
+                f"tag {watchdog_tag} belongs to PLC {tag.plc}, not {plc.id}",
+            )
+        elif tag.type is not TagType.BOOL or tag.writable:
+            yield (
+                (*at, "watchdog_tag"),
+                f"a watchdog status must be a read-only bool tag, {watchdog_tag} is not",
+            )
     if plc.heartbeat.watchdog_s <= plc.heartbeat.period_s:
         yield (
             (*at, "watchdog_s"),

@@ -104,12 +104,18 @@ class ModbusAddress(_Strict):
 
 
 class Heartbeat(_Strict):
-    """The rolling counters padctl and the PLC write for each other, and the PLC's watchdog."""
+    """The rolling counters padctl and the PLC write for each other, and the PLC's watchdog.
+
+    Times are wall seconds. `watchdog_tag` (optional) is a bool the PLC sets while its
+    watchdog holds the outputs safe; without it padctl infers the watchdog from its own
+    heartbeat writes.
+    """
 
     padctl_counter_tag: str
     plc_counter_tag: str
     period_s: float = Field(default=0.5, gt=0)
     watchdog_s: float = Field(default=3.0, gt=0)
+    watchdog_tag: str | None = None
 
 
 class OpcUaSecurity(_Strict):
@@ -124,10 +130,14 @@ class OpcUaSecurity(_Strict):
 
 
 class PlcBase(_Strict):
+    """One PLC. Its communication timings are wall seconds at any clock rate: networks and
+    PLC scans cannot be sped up."""
+
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]*$")
     area: str
     description: str = ""
     poll_period_s: float = Field(default=0.05, gt=0)
+    scan_period_s: float = Field(default=0.02, gt=0)  # the PLC's own program cycle
     stale_after_s: float = Field(default=1.0, gt=0)
     timeout_s: float = Field(default=1.0, gt=0)
     reconnect_min_s: float = Field(default=0.1, gt=0)
@@ -205,9 +215,16 @@ class Actuator(_Strict):
     checkout: bool = True  # False: too hazardous to stroke in a checkout
 
 
+class StationSettings(_Strict):
+    """Limits of the padctl station itself (wall time)."""
+
+    loop_lag_alarm_ms: float = Field(default=50.0, gt=0)  # control loop lag p99 over this: alarm
+
+
 class PadDefinition(_Strict):
     pad: str
     description: str = ""
+    station: StationSettings = StationSettings()
     plcs: list[Plc] = Field(min_length=1)
     tags: list[Tag] = Field(min_length=1)
     actuators: list[Actuator] = Field(default_factory=list)
@@ -298,35 +315,3 @@ class PadDefinition(_Strict):
         ):  # model_copy copies cached lookups
             copy.__dict__.pop(cached, None)
         return copy
-
-    def at_clock_rate(self, rate: float) -> PadDefinition:
-        """A copy whose communication timings hold in wall time when the clock runs at `rate`.
-
-        Networks and PLC scans cannot be sped up: a poll period, a staleness limit, a
-        timeout or a heartbeat watchdog given for real time is multiplied by the rate, so
-        it stays the same number of wall seconds while the physics runs faster.
-        """
-        factor = max(1.0, rate)
-        if factor == 1.0:
-            return self
-        plcs: list[ModbusPlc | OpcUaPlc] = []
-        for plc in self.plcs:
-            update: dict[str, object] = {
-                name: getattr(plc, name) * factor
-                for name in (
-                    "poll_period_s",
-                    "stale_after_s",
-                    "timeout_s",
-                    "reconnect_min_s",
-                    "reconnect_max_s",
-                )
-            }
-            if plc.heartbeat is not None:
-                update["heartbeat"] = plc.heartbeat.model_copy(
-                    update={
-                        "period_s": plc.heartbeat.period_s * factor,
-                        "watchdog_s": plc.heartbeat.watchdog_s * factor,
-                    }
-                )
-            plcs.append(plc.model_copy(update=update))
-        return self._with_plcs(plcs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -46,6 +46,7 @@ class AsyncJournal:
             name=READER_THREAD_NAME, opener=self._open_reader, closer=_close_connection
         )
         self._state = "new"
+        self._failure_listeners: list[Callable[[BaseException], None]] = []
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, clock: JournalClock) -> AsyncJournal:
@@ -87,7 +88,22 @@ class AsyncJournal:
         self._check_open()
         t_clock_s, t_wall = read_clock(self._clock)
         draft = make_draft(kind, payload, actor=actor, t_clock_s=t_clock_s, t_wall=t_wall)
-        return self._writer.submit(lambda conn: commit_draft(conn, self._path, draft))
+        future = self._writer.submit(lambda conn: commit_draft(conn, self._path, draft))
+        if self._failure_listeners:
+            future.add_done_callback(self._check_committed)
+        return future
+
+    def add_failure_listener(self, listener: Callable[[BaseException], None]) -> None:
+        """Call `listener(error)` for every row that could not be committed."""
+        self._failure_listeners.append(listener)
+
+    def _check_committed(self, future: asyncio.Future[JournalEntry]) -> None:
+        if future.cancelled() or future.exception() is None:
+            return
+        error = future.exception()
+        assert error is not None
+        for listener in list(self._failure_listeners):
+            listener(error)
 
     async def entries(
         self,

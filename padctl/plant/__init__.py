@@ -1,6 +1,7 @@
 """Plant I/O: tag table, PLC hubs (Modbus TCP, OPC UA), heartbeats and guarded writes."""
 
 from padctl.plant._errors import CommError, PlantError, WriteFailed, WriteRefused
+from padctl.plant._heartbeat import HeartbeatKeeper, WatchdogState
 from padctl.plant._hub import Hub
 from padctl.plant._modbus_codec import ReadBlock, plan_read_blocks
 from padctl.plant._modbus_hub import ModbusHub
@@ -31,6 +32,7 @@ __all__ = [
     "BenchWriteGuard",
     "CommError",
     "CommandJournal",
+    "HeartbeatKeeper",
     "Hub",
     "ModbusHub",
     "OpcUaHub",
@@ -48,6 +50,7 @@ __all__ = [
     "TagRecorder",
     "TagTable",
     "TagValue",
+    "WatchdogState",
     "WriteAllowance",
     "WriteConfirmation",
     "WriteFailed",

@@ -1,16 +1,22 @@
-"""Heartbeats: padctl's rolling counter to each PLC, and a watch on the PLC's own counter."""
+"""Heartbeats: padctl's rolling counter to each PLC, and a watch on the PLC's own counter.
+
+All of it runs on wall time: a heartbeat and a PLC watchdog are the wire's business, and the
+PLC's watchdog does not know about a scaled clock.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
+from collections.abc import Callable
 
 import structlog
 
-from padctl.clock import Clock
+from padctl.clock import Clock, within_wall
 from padctl.definition import Heartbeat, PadDefinition
-from padctl.plant._errors import PlantError
 from padctl.plant._hub import Hub
 from padctl.plant._tag_table import TagTable
+from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -18,8 +24,21 @@ log = structlog.get_logger()
 COUNTER_MODULUS = 65536
 
 
+class WatchdogState(enum.StrEnum):
+    """What padctl knows of a PLC's watchdog on padctl's heartbeat."""
+
+    CLEAR = "clear"  # the PLC takes padctl's heartbeat up
+    TRIPPED = "tripped"  # the PLC holds its outputs safe: padctl's heartbeat stopped reaching it
+    UNKNOWN = "unknown"  # no fresh word on it (its status tag is not GOOD)
+
+
 class HeartbeatKeeper:
-    """Writes padctl's counter every period and judges whether the PLC's counter still moves."""
+    """Writes padctl's counter every period and judges whether the PLC's counter still moves.
+
+    The keeper never dies of a failed write: every write is bounded in time, any failure is
+    counted and the next beat comes on time. `on_change` is called whenever one of the
+    judgements (PLC alive, heartbeat taken up, watchdog state) changes.
+    """
 
     def __init__(
         self,
@@ -29,64 +48,145 @@ class HeartbeatKeeper:
         definition: PadDefinition,
         table: TagTable,
         clock: Clock,
+        on_change: Callable[[HeartbeatKeeper], None] | None = None,
     ) -> None:
         self._hub = hub
         self._heartbeat = heartbeat
         self._counter_tag = definition.tag(heartbeat.padctl_counter_tag)
         self._table = table
         self._clock = clock
+        self._on_change = on_change
         self._counter = 0
-        self._task: asyncio.Task[None] | None = None
         self._plc_counter_seen: object = None
-        self._plc_counter_changed_s = clock.now()
+        self._plc_counter_changed_wall_s = clock.monotonic()
         self._plc_alive = False
+        self._last_write_ok_wall_s: float | None = None
+        self._up_since_wall_s: float | None = None
+        self._taken_up = False
+        self._watchdog = WatchdogState.UNKNOWN
+        self._task: asyncio.Task[None] | None = None
         self.writes_failed = 0
+        self.last_error = ""
+        self.beats = 0
+
+    @property
+    def plc_id(self) -> str:
+        return self._hub.plc_id
+
+    @property
+    def heartbeat(self) -> Heartbeat:
+        return self._heartbeat
 
     @property
     def plc_alive(self) -> bool:
         """True while the PLC's counter moved within the watchdog time, on GOOD data."""
-        self._judge_plc()
+        self.judge()
         return self._plc_alive
 
+    @property
+    def taken_up(self) -> bool:
+        """True while padctl's last heartbeat write reached the PLC within its watchdog time."""
+        self.judge()
+        return self._taken_up
+
+    @property
+    def watchdog(self) -> WatchdogState:
+        """The PLC's watchdog: from its status tag where it has one, else inferred."""
+        self.judge()
+        return self._watchdog
+
+    @property
+    def last_write_age_wall_s(self) -> float | None:
+        """Wall seconds since the last heartbeat write that reached the PLC."""
+        if self._last_write_ok_wall_s is None:
+            return None
+        return self._clock.monotonic() - self._last_write_ok_wall_s
+
     async def start(self) -> None:
+        """Beat on a task of its own (tools and tests; a plant runs `run` supervised)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._beat(), name=f"heartbeat-{self._hub.plc_id}")
+            self._task = asyncio.create_task(self.run(), name=f"heartbeat-{self.plc_id}")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         await cancel_and_wait(task)
 
-    async def _beat(self) -> None:
-        next_beat_s = self._clock.now()
+    async def run(self, pulse: Pulse | None = None) -> None:
+        """Beat until cancelled (run it under a supervisor)."""
+        period_s = self._heartbeat.period_s
+        write_timeout_s = max(period_s, 0.05)
+        clock = self._clock
+        next_beat_s = clock.monotonic()
         while True:
             self._counter = (self._counter + 1) % COUNTER_MODULUS
             try:
-                await self._hub.write(self._counter_tag, self._counter)
-            except PlantError as error:
+                await within_wall(
+                    clock,
+                    self._hub.write(self._counter_tag, self._counter),
+                    write_timeout_s,
+                    f"heartbeat write to {self.plc_id}",
+                )
+                self._last_write_ok_wall_s = clock.monotonic()
+                if self._up_since_wall_s is None:
+                    self._up_since_wall_s = self._last_write_ok_wall_s
+                self.beats += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a failed beat must never end the beating
                 self.writes_failed += 1
-                log.debug("heartbeat_write_failed", plc=self._hub.plc_id, error=str(error))
-            self._judge_plc()
-            next_beat_s += self._heartbeat.period_s
-            now_s = self._clock.now()
+                self.last_error = str(error) or type(error).__name__
+                log.debug("heartbeat_write_failed", plc=self.plc_id, error=self.last_error)
+            self.judge()
+            if pulse is not None:
+                pulse.beat()
+            next_beat_s += period_s
+            now_s = clock.monotonic()
             if next_beat_s < now_s:
-                next_beat_s = now_s + self._heartbeat.period_s
-            await self._clock.sleep_until(next_beat_s)
+                next_beat_s = now_s + period_s
+            await clock.wall_sleep(next_beat_s - now_s)
 
-    def _judge_plc(self) -> None:
+    def judge(self) -> None:
+        """Judge the PLC's counter, the take-up of padctl's and the watchdog, now."""
+        now_s = self._clock.monotonic()
         sample = self._table.get(self._heartbeat.plc_counter_tag)
-        now_s = self._clock.now()
         if sample.is_good and sample.value != self._plc_counter_seen:
             self._plc_counter_seen = sample.value
-            self._plc_counter_changed_s = now_s
-        alive = sample.is_good and now_s - self._plc_counter_changed_s <= self._heartbeat.watchdog_s
+            self._plc_counter_changed_wall_s = now_s
+        watchdog_s = self._heartbeat.watchdog_s
+        alive = sample.is_good and now_s - self._plc_counter_changed_wall_s <= watchdog_s
+        # Taken up: padctl's writes reach the PLC, and the PLC has scanned since they began
+        # (its own counter moved after), so its watchdog has seen padctl's counter change.
+        taken_up = (
+            self._last_write_ok_wall_s is not None
+            and now_s - self._last_write_ok_wall_s <= watchdog_s
+            and self._up_since_wall_s is not None
+            and self._plc_counter_changed_wall_s > self._up_since_wall_s
+        )
+        if not taken_up and (
+            self._last_write_ok_wall_s is None or now_s - self._last_write_ok_wall_s > watchdog_s
+        ):
+            self._up_since_wall_s = None  # the next good write starts a new take-up
+        watchdog = self._watchdog_state(taken_up)
+        changed = (alive, taken_up, watchdog) != (self._plc_alive, self._taken_up, self._watchdog)
         if alive != self._plc_alive:
-            self._plc_alive = alive
             if alive:
-                log.info("plc_heartbeat_restored", plc=self._hub.plc_id)
+                log.info("plc_heartbeat_restored", plc=self.plc_id)
             else:
                 log.error(
                     "plc_heartbeat_lost",
-                    plc=self._hub.plc_id,
+                    plc=self.plc_id,
                     quality=sample.quality.value,
                     reason=sample.reason,
                 )
+        self._plc_alive, self._taken_up, self._watchdog = alive, taken_up, watchdog
+        if changed and self._on_change is not None:
+            self._on_change(self)
+
+    def _watchdog_state(self, taken_up: bool) -> WatchdogState:
+        tag = self._heartbeat.watchdog_tag
+        if tag is None:  # inferred: a heartbeat that stopped reaching the PLC has tripped it
+            return WatchdogState.CLEAR if taken_up else WatchdogState.TRIPPED
+        sample = self._table.get(tag)
+        if not sample.is_good:
+            return WatchdogState.UNKNOWN
+        return WatchdogState.TRIPPED if bool(sample.value) else WatchdogState.CLEAR

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from padctl.definition import Tag
 from padctl.plant._sample import TagValue
+from padctl.supervisor import Pulse
 
 
 class Hub(Protocol):
@@ -25,16 +26,29 @@ class Hub(Protocol):
         """Diagnostic only; never a basis for a decision (use sample quality)."""
         ...
 
+    @property
+    def deadline_wall_s(self) -> float:
+        """The longest `run` goes without a pulse when healthy (wall seconds)."""
+        ...
+
+    async def run(self, pulse: Pulse) -> None:
+        """Connect, keep the data fresh, reconnect with backoff; never returns (supervised)."""
+        ...
+
+    def mark_all_bad(self, reason: str) -> None:
+        """Mark every tag this hub serves BAD (its task is down)."""
+        ...
+
     async def start(self) -> None:
-        """Start the connection supervisor; returns at once (connection happens in background)."""
+        """Run the hub on a task of its own; returns at once (for one-shot tools)."""
         ...
 
     async def stop(self) -> None:
         """Stop every task of the hub and close the connection."""
         ...
 
-    async def wait_connected(self, timeout_s: float) -> bool:
-        """Wait (clock seconds) until the first full read or subscription is in place."""
+    async def wait_connected(self, timeout_wall_s: float) -> bool:
+        """Wait (wall seconds) until the first full read or subscription is in place."""
         ...
 
     async def write(self, tag: Tag, value: TagValue) -> None:

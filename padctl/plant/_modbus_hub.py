@@ -19,6 +19,7 @@ from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
 from padctl.plant._sample import TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
+from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -69,24 +70,41 @@ class ModbusHub:
     def connected(self) -> bool:
         return self._client is not None and self._client.connected
 
+    @property
+    def deadline_wall_s(self) -> float:
+        """The longest a healthy hub goes without progress: a connect, a backoff, a scan."""
+        plc = self._plc
+        return 2 * plc.timeout_s + plc.reconnect_max_s + plc.poll_period_s + 1.0
+
     async def start(self) -> None:
+        """Run the hub on its own task (tools; a station runs `run` under its supervisor)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name=f"modbus-hub-{self.plc_id}")
+            self._task = asyncio.create_task(
+                self.run(Pulse(self._clock)), name=f"modbus-hub-{self.plc_id}"
+            )
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         await cancel_and_wait(task)
         self._close_client()
 
-    async def wait_connected(self, timeout_s: float) -> bool:
-        return await wait_event(self._clock, self._first_scan, timeout_s)
+    async def wait_connected(self, timeout_wall_s: float) -> bool:
+        return await wait_event(self._clock, self._first_scan, 0.0, wall_floor_s=timeout_wall_s)
 
-    async def _supervise(self) -> None:
+    def mark_all_bad(self, reason: str) -> None:
+        """The data this hub serves cannot be trusted now (its task is down)."""
+        now_s = self._clock.now()
+        for group in self._groups:
+            self._table.mark_bad(group, reason=f"PLC {self.plc_id}: {reason}", t_received_s=now_s)
+
+    async def run(self, pulse: Pulse) -> None:
+        """Connect, scan forever, reconnect with backoff; never returns."""
         self._backoff_s = self._plc.reconnect_min_s
         while True:
+            pulse.beat()
             try:
                 await self.connect()
-                await self._scan_forever()
+                await self._scan_forever(pulse)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # any failure: drop the connection, retry with backoff
@@ -94,12 +112,12 @@ class ModbusHub:
                     log.error("plc_reply_rejected", plc=self.plc_id, error=repr(error))
                 self._close_client()
                 self._report_outage(error)
-                await self._clock.sleep(self._backoff_s)
+                await self._clock.wall_sleep(self._backoff_s)
                 self._backoff_s = min(self._backoff_s * 2, self._plc.reconnect_max_s)
 
     def _report_outage(self, error: BaseException) -> None:
         if self._outage_since_s is None:
-            self._outage_since_s = self._clock.now()
+            self._outage_since_s = self._clock.monotonic()
             log.error("plc_connection_lost", plc=self.plc_id, error=str(error) or repr(error))
         else:
             log.debug("plc_connection_still_lost", plc=self.plc_id, error=str(error))
@@ -111,7 +129,7 @@ class ModbusHub:
             log.info(
                 "plc_connection_restored",
                 plc=self.plc_id,
-                outage_s=round(self._clock.now() - self._outage_since_s, 3),
+                outage_s=round(self._clock.monotonic() - self._outage_since_s, 3),
             )
             self._outage_since_s = None
 
@@ -121,7 +139,7 @@ class ModbusHub:
         client = AsyncModbusTcpClient(
             self._plc.host,
             port=self._plc.port,
-            timeout=self._plc.timeout_s / (self._clock.rate or 1.0),  # clock s -> wall s
+            timeout=self._plc.timeout_s,  # wall seconds, as every communication timing
             retries=0,
             reconnect_delay=0,  # padctl supervises reconnection itself, with backoff
         )
@@ -142,22 +160,25 @@ class ModbusHub:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.close()
 
-    async def _scan_forever(self) -> None:
-        period_s = self._plc.poll_period_s
-        next_scan_s = self._clock.now()
+    async def _scan_forever(self, pulse: Pulse) -> None:
+        period_s = self._plc.poll_period_s  # wall seconds
+        clock = self._clock
+        next_scan_s = clock.monotonic()
         first = True
         while True:
-            started_s = self._clock.now()
+            started_s = clock.monotonic()
             await self.scan_once()
-            self.last_scan_duration_s = self._clock.now() - started_s
+            self.last_scan_duration_s = clock.monotonic() - started_s
             self.scan_count += 1
+            pulse.beat()
             if first:
                 self._recovered()
                 first = False
             next_scan_s += period_s
-            if next_scan_s < self._clock.now():  # overran: start again from now, don't burst
-                next_scan_s = self._clock.now() + period_s
-            await self._clock.sleep_until(next_scan_s)
+            now_s = clock.monotonic()
+            if next_scan_s < now_s:  # overran: start again from now, don't burst
+                next_scan_s = now_s + period_s
+            await clock.wall_sleep(next_scan_s - now_s)
 
     async def scan_once(self) -> None:
         """Read every block once into the tag table; raise CommError if the PLC is silent."""

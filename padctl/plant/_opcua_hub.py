@@ -24,7 +24,7 @@ from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
 
-from padctl.clock import Clock, next_loop_turn, wait_event, within
+from padctl.clock import Clock, next_loop_turn, wait_event, within_wall
 from padctl.definition import OpcUaPlc, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._opcua_codec import VARIANT_TYPES, encode_value, value_decoder
@@ -41,6 +41,7 @@ from padctl.plant._opcua_trust import (
 )
 from padctl.plant._sample import Quality, TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
+from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -130,9 +131,29 @@ class OpcUaHub:
     def connected(self) -> bool:
         return self._connected
 
+    @property
+    def deadline_wall_s(self) -> float:
+        """The longest a healthy hub goes without progress: a connect, a backoff, a watch."""
+        plc = self._plc
+        return (
+            plc.timeout_s * (_CONNECT_TIMEOUTS + 2)
+            + plc.reconnect_max_s
+            + 2 * self._watchdog_period_s
+            + 1.0
+        )
+
     async def start(self) -> None:
+        """Run the hub on its own task (tools; a station runs `run` under its supervisor)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name=f"opcua-hub-{self.plc_id}")
+            self._task = asyncio.create_task(
+                self.run(Pulse(self._clock)), name=f"opcua-hub-{self.plc_id}"
+            )
+
+    def mark_all_bad(self, reason: str) -> None:
+        """The data this hub serves cannot be trusted now (its task is down)."""
+        now_s = self._clock.now()
+        for group in self._groups:
+            self._table.mark_bad(group, reason=f"PLC {self.plc_id}: {reason}", t_received_s=now_s)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -142,14 +163,18 @@ class OpcUaHub:
             await closing  # a close the supervisor began when it was cancelled
         await self._close_client(graceful=True)
 
-    async def wait_connected(self, timeout_s: float) -> bool:
-        return await wait_event(self._clock, self._first_connection, timeout_s)
+    async def wait_connected(self, timeout_wall_s: float) -> bool:
+        return await wait_event(
+            self._clock, self._first_connection, 0.0, wall_floor_s=timeout_wall_s
+        )
 
     # -- supervision ------------------------------------------------------------------------
 
-    async def _supervise(self) -> None:
+    async def run(self, pulse: Pulse) -> None:
+        """Connect, subscribe, watch the link, reconnect with backoff; never returns."""
         backoff_s = self._plc.reconnect_min_s
         while True:
+            pulse.beat()
             try:
                 client, subscription = await self._bounded(
                     self._connect_and_subscribe(),
@@ -159,20 +184,20 @@ class OpcUaHub:
                 self._connected = True
                 self._recovered()
                 backoff_s = self._plc.reconnect_min_s
-                await self._watch(client, subscription)
+                await self._watch(client, subscription, pulse)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the supervisor must outlive any failure
                 self._connected = False
                 await self._close_client(graceful=False)
                 self._report_outage(error)
-                await self._clock.sleep(backoff_s)
+                await self._clock.wall_sleep(backoff_s)
                 backoff_s = min(backoff_s * 2, self._plc.reconnect_max_s)
 
     def _report_outage(self, error: BaseException) -> None:
         detail = str(error) or type(error).__name__
         if self._outage_since_s is None:
-            self._outage_since_s = self._clock.now()
+            self._outage_since_s = self._clock.monotonic()
             log.error(
                 "plc_connection_lost",
                 plc=self.plc_id,
@@ -190,7 +215,7 @@ class OpcUaHub:
             log.info(
                 "plc_connection_restored",
                 plc=self.plc_id,
-                outage_s=round(self._clock.now() - self._outage_since_s, 3),
+                outage_s=round(self._clock.monotonic() - self._outage_since_s, 3),
             )
             self._outage_since_s = None
         elif self.connection_count == 1:
@@ -202,9 +227,10 @@ class OpcUaHub:
                 items=len(self._tags),
             )
 
-    async def _bounded(self, awaitable: Awaitable[_T], timeout_s: float, what: str) -> _T:
-        """Await `awaitable` for at most `timeout_s` clock seconds; TimeoutError naming `what`."""
-        return await within(self._clock, awaitable, timeout_s, what)
+    async def _bounded(self, awaitable: Awaitable[_T], timeout_wall_s: float, what: str) -> _T:
+        """Await `awaitable` for at most `timeout_wall_s` wall seconds; TimeoutError naming
+        `what`."""
+        return await within_wall(self._clock, awaitable, timeout_wall_s, what)
 
     async def _connect_and_subscribe(self) -> tuple[Client, Subscription]:
         self._generation += 1
@@ -296,13 +322,14 @@ class OpcUaHub:
         if missing:
             log.error("plc_tags_not_monitored", plc=self.plc_id, tags=missing)
 
-    async def _watch(self, client: Client, subscription: Subscription) -> None:
+    async def _watch(self, client: Client, subscription: Subscription, pulse: Pulse) -> None:
         """Return never; raise when the server stops answering or publishing."""
         limit_s = self._watchdog_period_s * _KEEPALIVE_MISSED_LIMIT + self._plc.timeout_s
         last_publish = subscription.last_publish_at
-        publish_seen_s = self._clock.now()
+        publish_seen_s = self._clock.monotonic()
         while True:
             await self._sleep_unless_lost(self._watchdog_period_s)
+            pulse.beat()
             if self._lost.is_set():
                 raise CommError(self.plc_id, self._lost_reason)
             if client.uaclient.state is not UaClientState.CONNECTED:
@@ -310,21 +337,21 @@ class OpcUaHub:
             await self._bounded(
                 client.nodes.server_state.read_value(), self._plc.timeout_s, "keep-alive read"
             )
-            now_s = self._clock.now()
+            now_s = self._clock.monotonic()
             if subscription.last_publish_at != last_publish:
                 last_publish, publish_seen_s = subscription.last_publish_at, now_s
                 # A publish (data or keep-alive) arrived: the subscription is alive, and the
                 # values it did not report are unchanged. Report-by-exception must not make a
                 # steady value STALE; only a silent link does.
-                self._table.confirm(self._groups, t_received_s=now_s)
+                self._table.confirm(self._groups, t_received_s=self._clock.now())
             elif now_s - publish_seen_s > limit_s:
                 raise CommError(
                     self.plc_id,
                     f"no publish (data or keep-alive) for {now_s - publish_seen_s:.1f} s",
                 )
 
-    async def _sleep_unless_lost(self, duration_s: float) -> None:
-        await wait_event(self._clock, self._lost, duration_s)
+    async def _sleep_unless_lost(self, duration_wall_s: float) -> None:
+        await wait_event(self._clock, self._lost, 0.0, wall_floor_s=duration_wall_s)
 
     async def _close_client(self, *, graceful: bool) -> None:
         """Close the current client; runs to the end even if the caller is cancelled."""
@@ -406,8 +433,8 @@ class OpcUaHub:
         """The PLC's source timestamp on the clock's scale (never later than reception)."""
         if stamp is None or stamp.year < 2000:  # absent, or OPC UA's null date (1601)
             return received_s
-        t_source_s = stamp.timestamp() - (self._clock.wall_now() - received_s)
-        return min(t_source_s, received_s)
+        age_wall_s = max(0.0, self._clock.wall_now() - stamp.timestamp())
+        return received_s - age_wall_s * self._clock.rate
 
     # -- writes -----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -12,13 +12,16 @@ import structlog
 
 from padctl.clock import Clock
 from padctl.definition import ModbusPlc, PadDefinition, Tag, TagType
+from padctl.pace import Pace
 from padctl.plant._errors import PlantError, WriteRefused
-from padctl.plant._heartbeat import HeartbeatKeeper
+from padctl.plant._heartbeat import HeartbeatKeeper, WatchdogState
 from padctl.plant._hub import Hub
 from padctl.plant._modbus_hub import ModbusHub
+from padctl.plant._opcua_hub import OpcUaHub
 from padctl.plant._sample import Sample, TagValue
 from padctl.plant._tag_table import TagTable
 from padctl.plant._write_guard import Admission, WriteGuard
+from padctl.supervisor import Pulse, Supervisor
 
 log = structlog.get_logger()
 
@@ -48,26 +51,36 @@ class Plant:
         base_dir: Path | None = None,
         beat_heartbeats: bool = True,
         write_guard: WriteGuard | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         """A plant with `journal=None` is read-only: it refuses every write.
 
-        `write_guard` narrows writes further (a HIL rig's allow-list, rates, dry run).
+        `write_guard` narrows writes further (a HIL rig's allow-list, rates, dry run). The
+        hubs, heartbeat keepers and the staleness sweep run under `supervisor` (a station's;
+        the plant makes its own when given none).
         """
         self.definition = definition
         self.clock = clock
         self._journal = journal
         self._write_guard = write_guard
+        self.supervisor = supervisor or Supervisor(clock=clock)
+        self._own_supervisor = supervisor is None
         self.table = TagTable(definition, clock)
+        self.pace = Pace(
+            clock,
+            poll_wall_s=max(plc.poll_period_s for plc in definition.plcs),
+            scan_wall_s=max(plc.scan_period_s for plc in definition.plcs),
+        )
         self.hubs: dict[str, Hub] = {}
         self.heartbeats: dict[str, HeartbeatKeeper] = {}
+        self._heartbeat_listeners: list[Callable[[HeartbeatKeeper], None]] = []
+        self._task_names: list[str] = []
         for plc in definition.plcs:
             tags = definition.tags_of(plc.id)
             hub: Hub
             if isinstance(plc, ModbusPlc):
                 hub = ModbusHub(plc=plc, tags=tags, table=self.table, clock=clock)
             else:
-                from padctl.plant._opcua_hub import OpcUaHub
-
                 hub = OpcUaHub(plc=plc, tags=tags, table=self.table, clock=clock, base_dir=base_dir)
             self.hubs[plc.id] = hub
             if plc.heartbeat is not None and beat_heartbeats and journal is not None:
@@ -77,6 +90,7 @@ class Plant:
                     definition=definition,
                     table=self.table,
                     clock=clock,
+                    on_change=self._heartbeat_changed,
                 )
 
     @property
@@ -84,17 +98,80 @@ class Plant:
         """Where this plant's commands are journaled (None: a read-only plant)."""
         return self._journal
 
+    def add_heartbeat_listener(self, listener: Callable[[HeartbeatKeeper], None]) -> None:
+        """Call `listener(keeper)` whenever a PLC's heartbeat or watchdog judgement changes."""
+        self._heartbeat_listeners.append(listener)
+
+    def _heartbeat_changed(self, keeper: HeartbeatKeeper) -> None:
+        for listener in list(self._heartbeat_listeners):
+            listener(keeper)
+
     async def start(self) -> None:
-        for hub in self.hubs.values():
-            await hub.start()
-        for keeper in self.heartbeats.values():
-            await keeper.start()
+        supervisor = self.supervisor
+        for plc_id, hub in self.hubs.items():
+            name = f"hub-{plc_id}"
+            supervisor.spawn(
+                name, hub.run, deadline_wall_s=hub.deadline_wall_s, on_down=hub.mark_all_bad
+            )
+            self._task_names.append(name)
+        for plc_id, keeper in self.heartbeats.items():
+            name = f"heartbeat-{plc_id}"
+            heartbeat = keeper.heartbeat
+            supervisor.spawn(
+                name,
+                keeper.run,
+                deadline_wall_s=max(2 * heartbeat.period_s + 0.1, heartbeat.watchdog_s / 2),
+            )
+            self._task_names.append(name)
+        supervisor.spawn("staleness", self._sweep_staleness, deadline_wall_s=2.0)
+        self._task_names.append("staleness")
 
     async def stop(self) -> None:
-        for keeper in self.heartbeats.values():
-            await keeper.stop()
+        if self._own_supervisor:
+            await self.supervisor.stop()
+        else:
+            for name in reversed(self._task_names):
+                await self.supervisor.stop_task(name)
+        self._task_names.clear()
         for hub in self.hubs.values():
-            await hub.stop()
+            await hub.stop()  # closes the connection its (stopped) task left open
+
+    async def stop_heartbeats(self) -> None:
+        """Stop writing padctl's heartbeats (a HIL contract proving the PLCs' watchdogs)."""
+        for plc_id in self.heartbeats:
+            name = f"heartbeat-{plc_id}"
+            if name in self._task_names:
+                await self.supervisor.stop_task(name)
+                self._task_names.remove(name)
+
+    def watchdog_problems(self) -> list[str]:
+        """The PLCs whose watchdog is not (yet) known clear, with why: empty when all are."""
+        problems = []
+        for plc_id, keeper in self.heartbeats.items():
+            if not keeper.taken_up:
+                problems.append(f"PLC {plc_id}: padctl's heartbeat not taken up yet")
+            elif keeper.watchdog is not WatchdogState.CLEAR:
+                problems.append(f"PLC {plc_id}: watchdog {keeper.watchdog.value}")
+        return problems
+
+    async def wait_watchdogs_clear(self, timeout_wall_s: float) -> list[str]:
+        """Wait until every PLC takes padctl's heartbeat up and its watchdog is clear (a PLC
+        still holding its outputs safe would overwrite the first commands); what is still not
+        clear after `timeout_wall_s` wall seconds (empty: all clear)."""
+        deadline_s = self.clock.monotonic() + timeout_wall_s
+        while (problems := self.watchdog_problems()) and self.clock.monotonic() < deadline_s:
+            await self.clock.wall_sleep(0.02)
+        return problems
+
+    async def _sweep_staleness(self, pulse: Pulse) -> None:
+        """Quality changes by age alone (STALE) reach the listeners as value changes do."""
+        period_s = min(plc.stale_after_s for plc in self.definition.plcs) / 10
+        while True:
+            self.table.sweep_staleness()
+            for keeper in self.heartbeats.values():
+                keeper.judge()
+            pulse.beat()
+            await self.clock.wall_sleep(max(0.01, min(period_s, 0.05)))
 
     async def __aenter__(self) -> Plant:
         await self.start()
@@ -103,11 +180,12 @@ class Plant:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    async def wait_connected(self, timeout_s: float) -> bool:
-        """Wait until every hub has completed its first full read; False on timeout."""
-        deadline_s = self.clock.now() + timeout_s
+    async def wait_connected(self, timeout_wall_s: float) -> bool:
+        """Wait until every hub has completed its first full read; False after
+        `timeout_wall_s` wall seconds."""
+        deadline_s = self.clock.monotonic() + timeout_wall_s
         for hub in self.hubs.values():
-            if not await hub.wait_connected(max(0.0, deadline_s - self.clock.now())):
+            if not await hub.wait_connected(max(0.0, deadline_s - self.clock.monotonic())):
                 return False
         return True
 
@@ -142,8 +220,10 @@ class Plant:
             log.info("write_dry_run", tag=name, value=value, actor=actor)
             return
         await self._journal.append("command_sent", payload, actor=actor)
+        sent_wall_s = self.clock.monotonic()
         try:
             await self.hubs[tag.plc].write(tag, value)
+            self.pace.note_write(self.clock.monotonic() - sent_wall_s)
         except PlantError as error:
             await self._journal.append(
                 "command_outcome",

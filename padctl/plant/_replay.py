@@ -151,7 +151,7 @@ class TagRecorder:
 
     Value changes are taken as they arrive (the table's change listener); quality changes
     without a new value (STALE by age, a PLC's BAD status) are found by a sweep every
-    `sweep_s` clock seconds, which also flushes the file.
+    `sweep_s` wall seconds, which also flushes the file.
     """
 
     def __init__(
@@ -219,7 +219,7 @@ class TagRecorder:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await self._clock.sleep(self._sweep_s)
+            await self._clock.wall_sleep(self._sweep_s)
             self._record(self._table.snapshot(self._names).values())
             if self._file is not None:
                 self._file.flush()
@@ -303,7 +303,7 @@ class ReplaySource:
             now_s = self._clock.now()
             if due_s > now_s:
                 self._keep_fresh(now_s)
-                await self._clock.sleep_until(min(due_s, now_s + self._keepalive_s))
+                await self._sleep_until(due_s)
                 continue
             self._apply_due(samples[self._next].t_s)
         self.progress.done = True
@@ -329,7 +329,14 @@ class ReplaySource:
         """After the end, hold the last values fresh until `deadline_s` (a settling time)."""
         while (now_s := self._clock.now()) < deadline_s:
             self._keep_fresh(now_s)
-            await self._clock.sleep_until(min(deadline_s, now_s + self._keepalive_s))
+            await self._sleep_until(deadline_s)
+
+    async def _sleep_until(self, due_s: float) -> None:
+        """Until `due_s` (clock), or a keep-alive (wall: staleness is judged in wall time)."""
+        clock = self._clock
+        rate = clock.rate
+        left_wall_s = (due_s - clock.now()) / rate if rate > 0 else self._keepalive_s
+        await clock.wall_sleep(min(left_wall_s, self._keepalive_s))
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -359,8 +366,14 @@ class ReplaySource:
             return
         if sample.quality is Quality.STALE:
             self._stale.add(sample.tag)
-            aged_s = now_s - group.stale_after_s * 1.001 - 1e-6
-            self._table.update_group(group, (sample.value,), t_source_s=aged_s, t_received_s=aged_s)
+            aged_wall_s = self._clock.monotonic() - group.stale_after_s * 1.001 - 1e-6
+            self._table.update_group(
+                group,
+                (sample.value,),
+                t_source_s=now_s,
+                t_received_s=now_s,
+                received_wall_s=aged_wall_s,
+            )
             return
         self._stale.discard(sample.tag)
         self._table.update_group(

@@ -20,7 +20,8 @@ TagValue = float | int | bool
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One reading of a tag: value, quality, source and receive time (clock seconds)."""
+    """One reading of a tag: value, quality, source and receive time (clock seconds; the
+    receipt also in wall seconds, by which staleness is judged)."""
 
     tag: str
     value: TagValue | None  # None only when nothing was ever received
@@ -28,6 +29,7 @@ class Sample:
     t_source_s: float
     t_received_s: float
     reason: str = ""  # why the quality is not GOOD, for people
+    t_received_wall_s: float = float("-inf")  # wall seconds (clock.monotonic) of the receipt
 
     @property
     def is_good(self) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from padctl.clock import Clock, wait_event
+from padctl.clock import Clock, Deadline, wait_event
 from padctl.definition import PadDefinition, Tag
 from padctl.plant._sample import Quality, Sample, TagValue
 
@@ -23,6 +23,7 @@ class TagGroup:
         "names",
         "quality",
         "reason",
+        "received_wall_s",
         "stale_after_s",
         "t_received_s",
         "t_source_s",
@@ -35,6 +36,7 @@ class TagGroup:
         self.stale_after_s = stale_after_s
         self.t_source_s = -math.inf
         self.t_received_s = -math.inf
+        self.received_wall_s = -math.inf  # wall seconds (clock.monotonic) of the last receipt
         self.quality = Quality.BAD
         self.reason = "no data received yet"
 
@@ -43,8 +45,9 @@ class TagTable:
     """Latest value of each tag of a pad definition.
 
     Quality is decided when a sample is read, never cached: STALE when the last good update
-    is older than the PLC's `stale_after_s` (by the injected clock), BAD when the value is
-    NaN or outside the tag's engineering range, or when the source said so.
+    is older than the PLC's `stale_after_s` (wall seconds: the wire's time, whatever the clock
+    rate), BAD when the value is NaN or outside the tag's engineering range, or when the
+    source said so.
     """
 
     def __init__(self, definition: PadDefinition, clock: Clock) -> None:
@@ -59,6 +62,8 @@ class TagTable:
             self._group_of_slot.append(TagGroup([tag.name], stale_after_s))
         self._listeners: list[ChangeListener] = []
         self._updated = asyncio.Event()
+        self._unique_groups: list[TagGroup] | None = None
+        self._stale_groups: set[int] = set()  # ids of groups last found STALE by the sweep
 
     @property
     def definition(self) -> PadDefinition:
@@ -83,7 +88,34 @@ class TagTable:
         for index, slot in enumerate(slots):
             self._group_of_slot[slot] = shared
             self._index_of_slot[slot] = index
+        self._unique_groups = None
         return shared
+
+    def sweep_staleness(self) -> list[str]:
+        """Notify the listeners of every tag that went STALE by age alone since the last sweep
+        (a quality change without a value change); returns those tags."""
+        groups = self._unique_groups
+        if groups is None:
+            groups = self._unique_groups = list({id(g): g for g in self._group_of_slot}.values())
+        wall_s = self._clock.monotonic()
+        went_stale: list[str] = []
+        for group in groups:
+            stale = (
+                group.quality is not Quality.BAD
+                and wall_s - group.received_wall_s > group.stale_after_s
+                and group.received_wall_s > -math.inf
+            )
+            key = id(group)
+            if stale and key not in self._stale_groups:
+                self._stale_groups.add(key)
+                went_stale.extend(group.names)
+            elif not stale:
+                self._stale_groups.discard(key)
+        if went_stale:
+            self._wake()
+            if self._listeners:
+                self._notify(went_stale)
+        return went_stale
 
     def update_group(
         self,
@@ -94,14 +126,23 @@ class TagTable:
         t_received_s: float,
         quality: Quality = Quality.GOOD,
         reason: str = "",
+        received_wall_s: float | None = None,
     ) -> None:
-        """Store the values of a group (in the order its names were given); O(1) per block."""
+        """Store the values of a group (in the order its names were given); O(1) per block.
+
+        `received_wall_s` (clock.monotonic seconds) is now unless a source replays old data.
+        """
         if len(values) != len(group.names):
             raise ValueError(f"{len(values)} values for a group of {len(group.names)} tags")
         previous = group.values
+        requalified = self._requalified(group, quality)
         group.values = values
-        self._stamp(group, t_source_s, t_received_s, quality, reason)
-        if self._listeners and previous != values:
+        self._stamp(group, t_source_s, t_received_s, quality, reason, received_wall_s)
+        if not self._listeners:
+            return
+        if requalified:
+            self._notify(group.names)
+        elif previous != values:
             changed = [
                 name
                 for name, old, new in zip(group.names, previous, values, strict=True)
@@ -109,6 +150,12 @@ class TagTable:
             ]
             if changed:
                 self._notify(changed)
+
+    def _requalified(self, group: TagGroup, quality: Quality) -> bool:
+        """Whether an update changes the group's quality (BAD or STALE before, or now)."""
+        was_stale = id(group) in self._stale_groups
+        self._stale_groups.discard(id(group))
+        return was_stale or group.quality is not quality
 
     def update(
         self,
@@ -125,15 +172,16 @@ class TagTable:
         group = self._group_of_slot[slot]
         index = self._index_of_slot[slot]
         previous = group.values[index]
+        requalified = self._requalified(group, quality)
         if len(group.names) == 1:
             group.values = (value,)
         else:
             values = list(group.values)
             values[index] = value
             group.values = values
-        self._stamp(group, t_source_s, t_received_s, quality, reason)
-        if self._listeners and previous != value:
-            self._notify([name])
+        self._stamp(group, t_source_s, t_received_s, quality, reason, None)
+        if self._listeners and (requalified or previous != value):
+            self._notify(group.names if requalified else [name])
 
     def confirm(self, groups: Iterable[TagGroup], *, t_received_s: float) -> None:
         """The source says these values still stand (an OPC UA keep-alive: nothing changed).
@@ -141,16 +189,22 @@ class TagTable:
         Renews the receive time of every group that holds a value and is not BAD, so a steady
         value on a report-by-exception link does not go STALE while the link is alive.
         """
+        wall_s = self._clock.monotonic()
         for group in groups:
             if group.quality is not Quality.BAD and group.t_received_s < t_received_s:
                 group.t_received_s = t_received_s
+                group.received_wall_s = wall_s
 
     def mark_bad(self, group: TagGroup, *, reason: str, t_received_s: float) -> None:
         """The source answered, but with an error for this group: its values are BAD."""
+        changed = group.quality is not Quality.BAD
         group.quality = Quality.BAD
         group.reason = reason
         group.t_received_s = t_received_s
+        group.received_wall_s = self._clock.monotonic()
         self._wake()
+        if changed and self._listeners:
+            self._notify(group.names)
 
     def _stamp(
         self,
@@ -159,9 +213,13 @@ class TagTable:
         t_received_s: float,
         quality: Quality,
         reason: str,
+        received_wall_s: float | None,
     ) -> None:
         group.t_source_s = t_source_s
         group.t_received_s = t_received_s
+        group.received_wall_s = (
+            self._clock.monotonic() if received_wall_s is None else received_wall_s
+        )
         group.quality = quality
         group.reason = reason
         self._wake()
@@ -173,15 +231,15 @@ class TagTable:
     def get(self, name: str) -> Sample:
         """The latest sample of `name`, its quality judged now."""
         slot = self.slot_of(name)
-        return self._sample(slot, self._clock.now())
+        return self._sample(slot, self._clock.monotonic())
 
     def snapshot(self, names: Iterable[str] | None = None) -> dict[str, Sample]:
         """Samples of the named tags (all tags when None), judged at one instant."""
-        now_s = self._clock.now()
+        wall_s = self._clock.monotonic()
         slots = range(len(self._tags)) if names is None else map(self.slot_of, names)
-        return {self._tags[slot].name: self._sample(slot, now_s) for slot in slots}
+        return {self._tags[slot].name: self._sample(slot, wall_s) for slot in slots}
 
-    def _sample(self, slot: int, now_s: float) -> Sample:
+    def _sample(self, slot: int, wall_s: float) -> Sample:
         tag = self._tags[slot]
         shared = self._group_of_slot[slot]
         value = shared.values[self._index_of_slot[slot]]
@@ -189,10 +247,10 @@ class TagTable:
         if value is None:
             quality, reason = Quality.BAD, reason or "no data received yet"
         elif quality is not Quality.BAD:
-            age_s = now_s - shared.t_received_s
-            if age_s > shared.stale_after_s:
+            age_wall_s = wall_s - shared.received_wall_s
+            if age_wall_s > shared.stale_after_s:
                 quality = Quality.STALE
-                reason = f"last update {age_s:.3f} s ago (limit {shared.stale_after_s} s)"
+                reason = f"last update {age_wall_s:.3f} s ago (limit {shared.stale_after_s} s)"
             elif isinstance(value, float) and math.isnan(value):
                 quality, reason = Quality.BAD, "value is NaN"
             elif not isinstance(value, bool) and not tag.in_range(value):
@@ -205,6 +263,7 @@ class TagTable:
             t_source_s=shared.t_source_s,
             t_received_s=shared.t_received_s,
             reason=reason,
+            t_received_wall_s=shared.received_wall_s,
         )
 
     def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
@@ -221,17 +280,22 @@ class TagTable:
         predicate: Callable[[TagTable], bool],
         *,
         timeout_s: float,
-        recheck_s: float = 0.05,
+        grace_wall_s: float = 0.0,
+        recheck_wall_s: float = 0.05,
     ) -> bool:
-        """Wait (clock seconds) until `predicate(self)` holds; False on timeout.
+        """Wait until `predicate(self)` holds; False once `timeout_s` clock seconds and then
+        `grace_wall_s` wall seconds (the wire's share: the polls that bring the answer) have
+        passed without it.
 
-        The predicate is checked after every update and at least every `recheck_s`, since
-        quality also changes with age alone (STALE) when no update arrives.
+        The predicate is checked after every update and at least every `recheck_wall_s`,
+        since quality also changes with age alone (STALE) when no update arrives.
         """
-        deadline_s = self._clock.now() + timeout_s
+        deadline = Deadline(self._clock, timeout_s, grace_wall_s)
         while not predicate(self):
-            remaining_s = deadline_s - self._clock.now()
-            if remaining_s <= 0:
+            left_wall_s = deadline.wall_left()
+            if left_wall_s <= 0:
                 return False
-            await wait_event(self._clock, self._updated, min(remaining_s, recheck_s))
+            await wait_event(
+                self._clock, self._updated, 0.0, wall_floor_s=min(left_wall_s, recheck_wall_s)
+            )
         return True

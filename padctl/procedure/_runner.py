@@ -87,7 +87,9 @@ class ProcedureRunner:
         if not step.expect:
             return
         met = await self._plant.table.wait_for(
-            lambda _table: all(self._holds(c) for c in step.expect), timeout_s=step.within_s
+            lambda _table: all(self._holds(c) for c in step.expect),
+            timeout_s=step.within_s,
+            grace_wall_s=self._plant.pace.command_wall_s,
         )
         if not met:
             seen = "; ".join(

@@ -96,12 +96,23 @@ async def _stroke(subsystem: Subsystem, actuator: Actuator, actor: str) -> Strok
                 to,
             ),
             timeout_s=actuator.timeout_s,
-            recheck_s=0.01,
+            grace_wall_s=subsystem._grace_wall_s(),
+            recheck_wall_s=0.01,
         )
-        return clock.now() - began_s if arrived else None
+        if not arrived:
+            return None
+        # Timed to the poll that brought the feedback, not to when padctl looked at it.
+        return max(0.0, plant.read(actuator.on_feedback).t_source_s - began_s)
 
-    away = await move(not home)
-    back = await move(home)
+    window = (subsystem.name, "checkout")
+    plant.pace.open_window(
+        window, min(actuator.on_limit_s, actuator.off_limit_s), f"{actuator.name} stroke limit"
+    )
+    try:
+        away = await move(not home)
+        back = await move(home)
+    finally:
+        plant.pace.close_window(window)
     to_on, to_off = (away, back) if not home else (back, away)
     problems = []
     for label, measured, limit in (

@@ -50,15 +50,14 @@ class Subsystem:
         self._alarms = alarms
         self.mode = Mode.MANUAL
         self.safed = True  # outputs proven safe since the last fault
+        self.last_safing: dict[str, str] = {}  # each safe output: proven, or why not
         self.last_fault = ""
         self._inflight: asyncio.Task[None] | None = None
         self._inflight_command = ""
         self._lock = asyncio.Lock()
-        # Feedback can only be seen after the PLCs are polled again: at a scaled clock rate the
-        # polls are many clock seconds apart, so every feedback wait allows three of them.
-        self._comm_allowance_s = 3 * max(plc.poll_period_s for plc in plant.definition.plcs)
         # The actuator watch names a moved actuator once its stroke time is over; the rest
-        # check waits longer, so the more precise message comes first.
+        # check waits longer, so the more precise message comes first. Both allow the wire
+        # its round trip (wall time) after their clock time.
         self._rest = RestWatch(
             rules={
                 state: rules
@@ -67,8 +66,8 @@ class Subsystem:
             },
             read=self._sample,
             clock=clock,
-            debounce_s=self._comm_allowance_s
-            + max([REST_DEBOUNCE_S, *(a.timeout_s + 1.0 for a in compiled.actuators)]),
+            debounce_s=max([REST_DEBOUNCE_S, *(a.timeout_s + 1.0 for a in compiled.actuators)]),
+            grace_wall_s=self._grace_wall_s,
         )
         self.watch = ActuatorWatch(
             subsystem=self.name,
@@ -77,7 +76,7 @@ class Subsystem:
             clock=clock,
             on_change=self._uncommanded,
             rest_check=lambda: self._rest.discrepancy(self.machine_state, busy=bool(self.busy)),
-            comm_allowance_s=self._comm_allowance_s,
+            grace_wall_s=self._grace_wall_s,
         )
         self._machine = AsyncMachine(
             model=self,
@@ -92,6 +91,7 @@ class Subsystem:
             after_state_change="_state_changed",
             send_event=True,
         )
+        self._actuator_of = {actuator.command: actuator for actuator in compiled.actuators}
         self._alarm_ids = {
             "fault": f"{self.name.upper()}-FAULT",
             "safing": f"{self.name.upper()}-SAFING-FAILED",
@@ -123,6 +123,11 @@ class Subsystem:
                     kind=AlarmKind.EVENT,
                 )
             )
+
+    def _grace_wall_s(self) -> float:
+        """Wall seconds the wire takes to show a command's effect (a write, a PLC scan, a
+        sample), allowed after every clock-time limit."""
+        return self._plant.pace.command_wall_s
 
     # ---- state ------------------------------------------------------------------------------
     @property
@@ -284,10 +289,13 @@ class Subsystem:
         """Wait for the feedback; fault and safe if it does not come. Resolves the ticket last."""
         name = compiled.spec.name
         outcome = "fault: interrupted by safing"
+        window = (self.name, "command")
+        self._plant.pace.open_window(window, compiled.timeout_s, f"{self.name}.{name} feedback")
         try:
             proven = await self._plant.table.wait_for(
                 lambda _t: all(self._holds(c) for c in compiled.feedback),
-                timeout_s=compiled.timeout_s + self._comm_allowance_s,
+                timeout_s=compiled.timeout_s,
+                grace_wall_s=self._grace_wall_s(),
             )
             if not proven:
                 missing = "; ".join(
@@ -307,6 +315,7 @@ class Subsystem:
             outcome = f"fault: {name}: {error}"
             await self._fault(outcome.removeprefix("fault: "))
         finally:
+            self._plant.pace.close_window(window)
             if not ticket.outcome.done():
                 ticket.outcome.set_result(outcome)
 
@@ -330,30 +339,87 @@ class Subsystem:
         return await self._make_safe(actor=actor, why=reason or "operator safing")
 
     async def _make_safe(self, *, actor: str, why: str) -> bool:
+        """Write every safe output, even when some writes fail, and prove the safe state.
+
+        The result names each output: proven (its read-back and actuator feedback show the
+        safe value), written but not proven, or not written. True only if all is proven.
+        """
         if self._inflight is not None and self._inflight is not asyncio.current_task():
             await cancel_and_wait(self._inflight)  # safing wins over a command in flight
+        pace, window = self._plant.pace, (self.name, "safing")
+        pace.open_window(window, self.compiled.safe_timeout_s, f"{self.name} safing")
+        failed: dict[str, str] = {}
         try:
-            await self._write(self.spec.safe_writes, actor=actor, why=f"safing ({why})")
-            proven = await self._plant.table.wait_for(
-                lambda _t: all(self._holds(c) for c in self.compiled.safe_feedback),
-                timeout_s=self.compiled.safe_timeout_s + self._comm_allowance_s,
+            for tag, value in self.spec.safe_writes:
+                self.watch.commanded(tag, value)
+                try:
+                    await self._plant.write(
+                        tag, value, actor=actor, reason=f"{self.name}.safing ({why})"
+                    )
+                except PlantError as error:  # go on: every other output is still attempted
+                    failed[tag] = str(error)
+            await self._plant.table.wait_for(
+                lambda _t: (
+                    all(self._holds(c) for c in self.compiled.safe_feedback)
+                    and all(
+                        self._output_proven(tag, value) is None
+                        for tag, value in self.spec.safe_writes
+                        if tag not in failed
+                    )
+                ),
+                timeout_s=self.compiled.safe_timeout_s,
+                grace_wall_s=self._grace_wall_s(),
             )
-            detail = "; ".join(
-                self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)
-            )
-        except PlantError as error:
-            proven, detail = False, str(error)
+        finally:
+            pace.close_window(window)
+        outputs: dict[str, str] = {}
+        for tag, value in self.spec.safe_writes:
+            if tag in failed:
+                outputs[tag] = f"not written: {failed[tag]}"
+                continue
+            unproven = self._output_proven(tag, value)
+            outputs[tag] = "proven" if unproven is None else f"not proven: {unproven}"
+        unmet = [self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)]
+        proven = not unmet and all(status == "proven" for status in outputs.values())
+        problems = [f"{tag} {status}" for tag, status in outputs.items() if status != "proven"]
+        detail = "; ".join(problems + unmet)
         self.safed = proven
+        self.last_safing = outputs
         if self._alarms is not None:
             self._alarms.set_condition(self._alarm_ids["safing"], not proven, detail=detail)
         await self._journal(
-            "safing_result", {"proven": proven, "detail": detail, "why": why}, actor
+            "safing_result",
+            {"proven": proven, "detail": detail, "why": why, "outputs": outputs, "unmet": unmet},
+            actor,
         )
         if proven and self.machine_state not in (FAULT, self.spec.safe_state.name):
             await getattr(self, _trigger("safe"))()
         if not proven:
             log.error("safing_not_proven", subsystem=self.name, detail=detail)
         return proven
+
+    def _output_proven(self, tag: str, value: object) -> str | None:
+        """Why the output `tag` is not proven at `value` now (None: proven): its read-back,
+        and the position feedback of the actuator it drives."""
+        sample = self._plant.read(tag)
+        if not sample.is_good:
+            return f"read-back {sample.quality.value}"
+        if sample.value != value and not (
+            isinstance(value, float | int)
+            and not isinstance(value, bool)
+            and isinstance(sample.value, float | int)
+            and abs(float(sample.value) - float(value)) <= 1e-6 * max(1.0, abs(float(value)))
+        ):
+            return f"read-back {sample.value!r}"
+        actuator = self._actuator_of.get(tag)
+        if actuator is None:
+            return None
+        feedback = self._plant.read(actuator.on_feedback)
+        if not feedback.is_good:
+            return f"{actuator.on_feedback} {feedback.quality.value}"
+        if bool(feedback.value) is not bool(value):
+            return f"{actuator.on_feedback} = {str(bool(feedback.value)).lower()}"
+        return None
 
     async def reset(self, *, actor: str) -> None:
         """Leave FAULT for the safe state, once safing is proven; never automatic."""

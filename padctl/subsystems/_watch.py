@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
-from padctl.clock import Clock
+from padctl.clock import Clock, Deadline
 from padctl.definition import Actuator
 from padctl.plant import Plant, Sample, TagValue
 from padctl.procedure import Condition
@@ -15,7 +15,14 @@ from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
-CHECK_PERIOD_S = 0.1
+CHECK_PERIOD_S = 0.1  # clock seconds between checks ...
+CHECK_FLOOR_WALL_S = 0.02  # ... and at least this much wall time, whatever the rate
+
+
+async def _tick(clock: Clock) -> None:
+    wall_s = clock.monotonic()
+    await clock.sleep(CHECK_PERIOD_S)
+    await clock.wall_sleep(CHECK_FLOOR_WALL_S - (clock.monotonic() - wall_s))
 
 
 class ActuatorWatch:
@@ -36,7 +43,7 @@ class ActuatorWatch:
         clock: Clock,
         on_change: Callable[[str, bool], Awaitable[None]],
         rest_check: Callable[[], str | None] | None = None,
-        comm_allowance_s: float = 0.0,
+        grace_wall_s: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._subsystem = subsystem
         self._actuators = {actuator.command: actuator for actuator in actuators}
@@ -44,22 +51,26 @@ class ActuatorWatch:
         self._clock = clock
         self._on_change = on_change
         self._rest_check = rest_check
-        self._comm_allowance_s = comm_allowance_s  # readback arrives a few polls late
-        self._commanded: dict[str, tuple[bool, float]] = {}
+        self._grace_wall_s = grace_wall_s  # the read-back arrives a round trip late
+        self._commanded: dict[str, tuple[bool, Deadline]] = {}
         self._active: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self.paused = False  # while a checkout strokes actuators on purpose
 
     def commanded(self, tag: str, value: TagValue) -> None:
         """padctl is about to write `value` to `tag`: that is now the expected output."""
-        if tag in self._actuators:
-            self._commanded[tag] = (bool(value), self._clock.now())
+        actuator = self._actuators.get(tag)
+        if actuator is not None:
+            self._commanded[tag] = (bool(value), self._settle(actuator))
+
+    def _settle(self, actuator: Actuator) -> Deadline:
+        return Deadline(self._clock, actuator.timeout_s, self._grace_wall_s())
 
     async def start(self) -> None:
         for tag in self._actuators:
             sample = self._plant.read(tag)
             if sample.is_good and tag not in self._commanded:
-                self._commanded[tag] = (bool(sample.value), self._clock.now())
+                self._commanded[tag] = (bool(sample.value), self._settle(self._actuators[tag]))
         if self._task is None and (self._actuators or self._rest_check is not None):
             self._task = asyncio.create_task(self._run(), name=f"watch-{self._subsystem}")
 
@@ -74,13 +85,11 @@ class ActuatorWatch:
 
     async def _run(self) -> None:
         while True:
-            # At least 20 ms of wall time between checks, whatever the clock rate.
-            await self._clock.sleep(max(CHECK_PERIOD_S, 0.02 * self._clock.rate))
+            await _tick(self._clock)
             if not self.paused:
                 await self.check()
 
     async def check(self) -> None:
-        now_s = self._clock.now()
         found: dict[str, str] = {}
         for tag, actuator in self._actuators.items():
             expected = self._commanded.get(tag)
@@ -88,17 +97,17 @@ class ActuatorWatch:
             if not output.is_good:
                 continue  # stale or bad data is judged elsewhere (NO-GO), not guessed here
             if expected is None:
-                self._commanded[tag] = (bool(output.value), now_s)
+                self._commanded[tag] = (bool(output.value), self._settle(actuator))
                 continue
-            commanded, since_s = expected
-            settle_s = actuator.timeout_s + self._comm_allowance_s
-            if bool(output.value) != commanded and now_s - since_s > settle_s:
+            commanded, settle = expected
+            settled = settle.passed()
+            if bool(output.value) != commanded and settled:
                 found[actuator.name] = (
                     f"{tag} is {str(bool(output.value)).lower()}, padctl commanded "
                     f"{str(commanded).lower()}"
                 )
                 continue
-            if now_s - since_s <= settle_s:
+            if not settled:
                 continue  # still travelling
             on = self._plant.read(actuator.on_feedback)
             if on.is_good and bool(on.value) != commanded:
@@ -131,29 +140,30 @@ class RestWatch:
         read: Callable[[str], Sample],
         clock: Clock,
         debounce_s: float,
+        grace_wall_s: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._rules = rules
         self._read = read
         self._clock = clock
         self._debounce_s = debounce_s
-        self._off_since_s: float | None = None
+        self._grace_wall_s = grace_wall_s
+        self._off_since: Deadline | None = None
 
     def discrepancy(self, state: str, *, busy: bool) -> str | None:
         """What no longer shows `state` (once it has lasted `debounce_s`), or None."""
         rules = self._rules.get(state)
         if busy or not rules:
-            self._off_since_s = None
+            self._off_since = None
             return None
         samples = {c.tag: self._read(c.tag) for c in rules}
         if not all(sample.is_good for sample in samples.values()):
             return None
         unmet = [c for c in rules if not c.holds(samples[c.tag])]
         if not unmet:
-            self._off_since_s = None
+            self._off_since = None
             return None
-        now_s = self._clock.now()
-        if self._off_since_s is None:
-            self._off_since_s = now_s
-        if now_s - self._off_since_s < self._debounce_s:
+        if self._off_since is None:
+            self._off_since = Deadline(self._clock, self._debounce_s, self._grace_wall_s())
+        if not self._off_since.passed():
             return None
         return f"{state} no longer shown: " + "; ".join(c.describe(samples[c.tag]) for c in unmet)

@@ -30,7 +30,6 @@ from typing import Any, Protocol
 import structlog
 
 from padctl.alarms import AlarmError
-from padctl.clock import ScaledClock
 from padctl.countdown import format_t_time
 from padctl.countdown._checkpoint import CountdownCheckpoint
 from padctl.station import Station
@@ -39,7 +38,7 @@ from padctl.subsystems import Mode
 log = structlog.get_logger()
 
 STATION_CHECKPOINT_FORMAT = 1
-SETTLE_POLLS = 3  # PLC poll periods of clock time for padctl to see the restored pad
+SETTLE_POLLS = 3  # PLC poll periods (wall time) for padctl to see the restored pad
 
 
 class PadSimulator(Protocol):
@@ -173,11 +172,12 @@ def stale_sources(checkpoint: StationCheckpoint, files: Mapping[str, Path]) -> l
 
 
 async def capture_station(
-    station: Station, simulator: PadSimulator, clock: ScaledClock, *, label: str
+    station: Station, simulator: PadSimulator, *, label: str
 ) -> StationCheckpoint:
     """Everything of the run now; the clock is paused for the moment it takes."""
-    rate = clock.rate
-    clock.set_rate(0.0)
+    pace = station.plant.pace
+    rate = pace.requested_rate
+    pace.request(0.0)
     try:
         pad = await simulator.capture()
         count = station.countdown.checkpoint()
@@ -191,19 +191,21 @@ async def capture_station(
             for name, subsystem in station.subsystems.items()
         }
         return StationCheckpoint(
-            label=label, count=count, subsystems=subsystems, pad=pad, taken_clock_s=clock.now()
+            label=label,
+            count=count,
+            subsystems=subsystems,
+            pad=pad,
+            taken_clock_s=station.clock.now(),
         )
     finally:
-        clock.set_rate(rate)
+        pace.request(rate)
 
 
 async def restore_station(
     station: Station,
     simulator: PadSimulator,
-    clock: ScaledClock,
     checkpoint: StationCheckpoint,
     *,
-    run_rate: float,
     actor: str,
 ) -> list[str]:
     """Put the pad, the subsystems and the count back (see the module's docstring).
@@ -212,21 +214,20 @@ async def restore_station(
     checkpoint had them in (as 'name: STATE (was STATE)'), normally none.
     """
     countdown = station.countdown
-    clock.set_rate(0.0)
+    pace = station.plant.pace
+    pace.request(0.0)
     async with countdown.halted():
         for subsystem in station.subsystems.values():
             await subsystem.stop()
         await simulator.restore(checkpoint.pad)  # physics frozen from here
         try:
-            clock.set_rate(run_rate)  # the PLCs scan and padctl polls; nothing moves
+            # The clock stands still; the PLCs scan and padctl polls in wall time.
             await simulator.wait_scans(2)
             polls_s = max(plc.poll_period_s for plc in station.definition.plcs)
-            await clock.sleep(SETTLE_POLLS * polls_s)
-            clock.set_rate(0.0)
+            await station.clock.wall_sleep(SETTLE_POLLS * polls_s)
             differences = await _bring_back_subsystems(station, checkpoint)
             await countdown.restore(checkpoint.count, actor=actor, label=checkpoint.label)
         finally:
-            clock.set_rate(0.0)
             simulator.freeze(False)
     if differences:
         log.warning("checkpoint_states_differ", checkpoint=checkpoint.label, subsystems=differences)

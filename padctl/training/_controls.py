@@ -13,6 +13,7 @@ from typing import Any
 
 from padctl.clock import ScaledClock
 from padctl.countdown import CountdownRefused, format_t_time
+from padctl.pace import Pace
 from padctl.station import Station
 from padctl.training._checkpoints import (
     PadSimulator,
@@ -44,6 +45,12 @@ class InstructorControls:
 
     plan: TrainingPlan
     station: Station
+
+    @property
+    def pace(self) -> Pace:
+        """The rate governor: every rate change of a run goes through it."""
+        return self.station.plant.pace
+
     simulator: PadSimulator
     clock: ScaledClock
     trainee: str
@@ -80,7 +87,7 @@ class InstructorControls:
 
     # ---- checkpoints and the instructor's controls --------------------------------------------
     async def capture(self, label: str) -> StationCheckpoint:
-        checkpoint = await capture_station(self.station, self.simulator, self.clock, label=label)
+        checkpoint = await capture_station(self.station, self.simulator, label=label)
         self.checkpoints[label] = checkpoint
         await self._journal(
             "training_checkpoint", {"label": label, "t_s": round(checkpoint.count.t_s, 3)}
@@ -90,15 +97,15 @@ class InstructorControls:
     async def pause(self, *, actor: str) -> None:
         """The simulation stops: clock rate 0 (physics, PLC scans, polls, count, alarms)."""
         self._check_running()
-        if self.clock.rate > 0:
-            self._resume_rate = self.clock.rate
-        self.clock.set_rate(0.0)
+        if self.pace.requested_rate > 0:
+            self._resume_rate = self.pace.requested_rate
+        self.pace.request(0.0)
         await self._journal("training_instructor", {"action": "pause"}, actor=actor)
 
     async def resume(self, *, actor: str) -> None:
         """The simulation runs again, at the rate it had."""
         self._check_running()
-        self.clock.set_rate(self._resume_rate)
+        self.pace.request(self._resume_rate)
         await self._journal(
             "training_instructor", {"action": "resume", "rate": self._resume_rate}, actor=actor
         )
@@ -113,7 +120,7 @@ class InstructorControls:
         self._check_running()
         if rate > 0:
             self._resume_rate = rate
-        self.clock.set_rate(rate)
+        self.pace.request(rate)
         await self._journal("training_instructor", {"action": "rate", "rate": rate}, actor=actor)
 
     async def inject(self, text: str, *, actor: str) -> str:
@@ -151,19 +158,17 @@ class InstructorControls:
             known = ", ".join(self.checkpoints) or "none yet"
             raise TrainingRefused(f"no checkpoint {label!r} (taken: {known})")
         async with self._lock:
-            if self.clock.rate > 0:
-                self._resume_rate = self.clock.rate
+            if self.pace.requested_rate > 0:
+                self._resume_rate = self.pace.requested_rate
             try:
                 differences = await restore_station(
                     self.station,
                     self.simulator,
-                    self.clock,
                     checkpoint,
-                    run_rate=self.max_rate,
                     actor=actor,
                 )
             except CountdownRefused as refused:
-                self.clock.set_rate(self._resume_rate)
+                self.pace.request(self._resume_rate)
                 raise TrainingRefused(refused.reason) from None
             carried = self._rearm(checkpoint)
             await self._journal(
@@ -228,8 +233,10 @@ class InstructorControls:
             "trainee": self.trainee,
             "ended": self.ended.is_set(),
             "end_reason": self.end_reason,
-            "paused": self.clock.rate == 0,
+            "paused": self.pace.requested_rate == 0,
             "rate": self.clock.rate,
+            "requested_rate": self.pace.requested_rate,
+            "rate_limited_by": self.pace.reason,
             "max_rate": self.max_rate,
             "run_s": round(self.clock.now() - self.started_clock_s, 1),
             "t_text": format_t_time(countdown.t_now()),

@@ -82,9 +82,7 @@ class Trainer(InstructorControls):
             await restore_station(
                 self.station,
                 self.simulator,
-                self.clock,
                 start,
-                run_rate=self.max_rate,
                 actor=INSTRUCTOR,
             )
             self.checkpoints["start"] = start
@@ -104,7 +102,7 @@ class Trainer(InstructorControls):
                 "expect": [r.label for r in plan.expect],
             },
         )
-        self.clock.set_rate(0.0 if paused else self.max_rate)
+        self.pace.request(0.0 if paused else self.max_rate)
         self._task = asyncio.create_task(self._run(), name="trainer")
 
     async def stop(self) -> None:
@@ -114,8 +112,8 @@ class Trainer(InstructorControls):
             await cancel_and_wait(task)
         if not self.ended.is_set():
             await self._finish("stopped")
-        if self.clock.rate == 0:
-            self.clock.set_rate(self._resume_rate)  # let everything stop normally
+        if self.pace.requested_rate == 0:
+            self.pace.request(self._resume_rate)  # let everything stop normally
 
     @property
     def onsets(self) -> dict[str, float]:

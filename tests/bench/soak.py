@@ -213,7 +213,7 @@ async def faulted_count(
                 resumes += 1
             except CountdownRefused:
                 pass  # its data is not back yet
-        await clock.sleep(0.05 * clock.rate)
+        await clock.wall_sleep(0.05)
     return {
         "sim_seconds": round(clock.now() - started_s, 1),
         "t_reached": format_t_time(countdown.t_now()),
@@ -232,9 +232,7 @@ async def soak(
     gc.collect()
     before_start = footprint()
     clock = ScaledClock(rate)
-    definition = with_reconnect_max(
-        load_pad_definition().at_clock_rate(rate), reconnect_max_wall_s, rate
-    )
+    definition = with_reconnect_max(load_pad_definition(), reconnect_max_wall_s, rate)
     sequence = load_sequence(
         SEQUENCES / "countdown.yaml", profile="test-flight", definition=definition, specs=ALL_SPECS
     )
@@ -251,7 +249,7 @@ async def soak(
                 plant = Plant(definition=live, clock=clock, journal=journal)
                 alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
                 async with plant:
-                    assert await plant.wait_connected(30.0 * rate), "simulated PLCs did not answer"
+                    assert await plant.wait_connected(30.0), "simulated PLCs did not answer"
                     context = PadContext()
                     subsystems = build_subsystems(
                         plant=plant, clock=clock, alarms=alarms, context=context

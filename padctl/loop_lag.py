@@ -1,0 +1,61 @@
+"""The event loop's lag, measured all the time: how late a timer fires.
+
+The loop that scans PLCs, feeds heartbeats, judges the LCC and drives subsystems must never be
+starved. This monitor asks the loop for a wake-up every `period_wall_s` and records how late it
+came; the station shows the figure in health and on the console, alarms above the limit in the
+pad definition, and the rate governor slows a scaled clock by it.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+
+from padctl.clock import Clock
+from padctl.supervisor import Pulse
+
+PERIOD_WALL_S = 0.02
+WINDOW = 100  # samples kept: two seconds at the default period
+
+
+class LoopLagMonitor:
+    """Keeps the lateness of the last `WINDOW` timer wake-ups (wall seconds)."""
+
+    def __init__(self, clock: Clock, *, period_wall_s: float = PERIOD_WALL_S) -> None:
+        self._clock = clock
+        self._period_wall_s = period_wall_s
+        self._recent: collections.deque[float] = collections.deque(maxlen=WINDOW)
+        self._listeners: list[Callable[[LoopLagMonitor], None]] = []
+        self.max_wall_s = 0.0  # the worst since start
+        self.samples = 0
+
+    def add_listener(self, listener: Callable[[LoopLagMonitor], None]) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def p99_wall_s(self) -> float:
+        """The 99th percentile of the recent lateness (wall seconds)."""
+        if not self._recent:
+            return 0.0
+        ordered = sorted(self._recent)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+    @property
+    def last_wall_s(self) -> float:
+        return self._recent[-1] if self._recent else 0.0
+
+    def record(self, lag_wall_s: float) -> None:
+        self._recent.append(lag_wall_s)
+        self.samples += 1
+        self.max_wall_s = max(self.max_wall_s, lag_wall_s)
+        for listener in list(self._listeners):
+            listener(self)
+
+    async def run(self, pulse: Pulse) -> None:
+        """Measure until cancelled (run it under a supervisor)."""
+        clock = self._clock
+        while True:
+            asleep_s = clock.monotonic()
+            await clock.wall_sleep(self._period_wall_s)
+            self.record(max(0.0, clock.monotonic() - asleep_s - self._period_wall_s))
+            pulse.beat()

@@ -1,0 +1,155 @@
+"""Clock and wall seconds, the shared clock, and the rate governor that keeps a scaled clock
+from outrunning its wire."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from padctl.clock import Deadline, FollowerClock, ManualClock, ScaledClock
+from padctl.definition import load_pad_definition
+from padctl.pace import Pace, Window, ladder_floor
+from padctl.plant import Quality, TagTable
+
+
+async def test_a_rate_change_wakes_every_sleeper_at_once() -> None:
+    clock = ScaledClock(1.0)
+    deadline_s = clock.now() + 50.0  # 50 s at rate 1
+    sleeper = asyncio.create_task(clock.sleep_until(deadline_s))
+    await asyncio.sleep(0.02)
+    assert not sleeper.done()
+    started = time.monotonic()
+    clock.set_rate(1000.0)  # now 50 ms of wall time
+    await asyncio.wait_for(sleeper, 2.0)
+    assert time.monotonic() - started < 1.0
+    assert clock.now() >= deadline_s
+
+
+async def test_a_paused_clock_sleeps_until_it_runs_again() -> None:
+    clock = ScaledClock(0.0)
+    sleeper = asyncio.create_task(clock.sleep(0.01))
+    await asyncio.sleep(0.05)
+    assert not sleeper.done()  # paused: no clock time passes
+    clock.set_rate(1.0)
+    await asyncio.wait_for(sleeper, 2.0)
+
+
+async def test_wall_sleeps_ignore_the_rate() -> None:
+    clock = ScaledClock(1000.0)
+    started = time.monotonic()
+    await clock.wall_sleep(0.05)
+    assert time.monotonic() - started >= 0.049
+    assert clock.wall_now() == pytest.approx(time.time(), abs=0.5)  # real UTC, not scaled
+
+
+def test_a_follower_clock_in_another_process_reads_the_same_time(tmp_path: Path) -> None:
+    clock = ScaledClock(100.0, share_path=tmp_path / "clock")
+    follower = FollowerClock(tmp_path / "clock")
+    try:
+        assert follower.rate == 100.0
+        assert follower.now() == pytest.approx(clock.now(), abs=0.05)
+        clock.set_rate(3.0)
+        assert follower.rate == 3.0
+        assert follower.now() == pytest.approx(clock.now(), abs=0.05)
+    finally:
+        follower.close()
+        clock.close()
+    assert not (tmp_path / "clock").exists()
+
+
+async def test_a_deadline_gives_the_wire_its_wall_time_after_the_clock_time() -> None:
+    clock = ScaledClock(1000.0)
+    deadline = Deadline(clock, duration_s=1.0, grace_wall_s=0.1)  # 1 ms, then 100 ms of wall
+    await clock.sleep(1.0)
+    assert not deadline.passed()
+    assert 0.0 < deadline.wall_left() <= 0.1
+    await clock.wall_sleep(0.11)
+    assert deadline.passed()
+
+
+def test_staleness_is_judged_in_wall_seconds_whatever_the_rate() -> None:
+    definition = load_pad_definition()
+    clock = ManualClock()
+    table = TagTable(definition, clock)
+    group = table.group(["LOX-PT-001"])
+    table.update_group(group, (0.5,), t_source_s=clock.now(), t_received_s=clock.now())
+    assert table.get("LOX-PT-001").quality is Quality.GOOD
+    went = table.sweep_staleness()
+    assert went == []
+    clock.advance(definition.plc("PROP").stale_after_s + 0.01)
+    assert table.get("LOX-PT-001").quality is Quality.STALE
+    # The sweep tells the listeners once: a quality change is a change.
+    seen: list[str] = []
+    table.add_listener(seen.extend)
+    assert table.sweep_staleness() == ["LOX-PT-001"] and seen == ["LOX-PT-001"]
+    assert table.sweep_staleness() == []
+    table.update_group(group, (0.5,), t_source_s=clock.now(), t_received_s=clock.now())
+    assert seen[-1] == "LOX-PT-001" and len(seen) == 2  # GOOD again, same value: notified
+
+
+def test_the_ladder_steps_down_to_round_numbers() -> None:
+    assert [ladder_floor(x) for x in (1.0, 1.3, 7.9, 12.0, 199.0, 200.0, 0.5)] == [
+        1.0,
+        1.25,
+        6.0,
+        10.0,
+        150.0,
+        200.0,
+        0.5,
+    ]
+
+
+def test_a_window_caps_the_rate_and_real_time_is_never_changed() -> None:
+    clock = ScaledClock(200.0)
+    pace = Pace(clock, poll_wall_s=0.02, scan_wall_s=0.02)
+    assert pace.rate == 200.0
+    # A 0.5 s persistence judged on samples 22 ms apart: at most 0.5 / (2 x 0.022) = 11.
+    pace.open_window("lcc", 0.5, "LCC persistence", Window.OBSERVE)
+    assert pace.rate == 10.0 and "LCC persistence" in pace.reason
+    assert pace.lowest_rate == 10.0
+    cap, _ = pace.cap()
+    assert cap == pytest.approx(0.5 / (2 * pace.sample_wall_s))
+    pace.close_window("lcc")
+    pace.refresh(now=True)
+    assert pace.rate == 200.0
+    real = ScaledClock(1.0)
+    real_pace = Pace(real, poll_wall_s=0.02)
+    real_pace.open_window("tight", 0.001, "a tiny window")
+    assert real.rate == 1.0  # real time is never slowed
+
+
+def test_loop_lag_caps_the_rate_so_timed_events_stay_on_time() -> None:
+    clock = ScaledClock(500.0)
+    pace = Pace(clock, poll_wall_s=0.02)
+    pace.note_lag(0.010)  # 10 ms late timers: at most 1 s / 10 ms = 100
+    assert pace.rate == 100.0 and "loop lag" in pace.reason
+    assert pace.request(0.0) == 0.0  # pausing is always obeyed
+    assert pace.request(50.0) == 50.0
+
+
+async def test_a_higher_rate_comes_back_only_after_a_settling_time() -> None:
+    clock = ScaledClock(200.0)
+    pace = Pace(clock, poll_wall_s=0.02)
+    pace.open_window("w", 1.0, "a window")
+    low = pace.rate
+    assert low < 200.0
+    pace.close_window("w")
+    assert pace.rate == low  # not at once
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 3.0
+    while pace.rate == low:
+        assert loop.time() < deadline, "the rate never came back"
+        await asyncio.sleep(0.02)
+    assert pace.rate == 200.0
+
+
+def test_the_pace_rejects_a_nonsense_rate() -> None:
+    pace = Pace(ScaledClock(10.0), poll_wall_s=0.02)
+    for bad in (-1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="finite number"):
+            pace.request(bad)
+    assert pace.requested_rate == 10.0
