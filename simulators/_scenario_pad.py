@@ -137,7 +137,7 @@ class PadControl:
     def undo_of(self, text: str) -> str:
         return undo_of(text)
 
-    def active_faults(self) -> dict[str, Any]:
+    async def active_faults(self) -> dict[str, Any]:
         faults = {
             kind: {k: _shown(v) for k, v in value.items()} if isinstance(value, dict) else value
             for kind, value in self.model.active_faults().items()
@@ -196,7 +196,7 @@ class PadControl:
                 await self._pad.set_values(plc_id, outputs)
         restore_model_state(self.model, state["model"])
 
-    def freeze(self, frozen: bool) -> None:
+    async def freeze(self, frozen: bool) -> None:
         self._process.frozen = frozen
 
     async def wait_scans(self, count: int) -> None:

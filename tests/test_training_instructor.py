@@ -49,12 +49,12 @@ async def test_a_jump_brings_back_the_pad_and_the_clocks_exactly(tmp_path: Path)
         await _until(lambda: countdown.t_now() >= -2100, "T-00:35:00")
         seen["mid"] = mid = await trainer.capture("mid")
         await _until(lambda: countdown.t_now() >= -1980, "T-00:33:00, past the fault")
-        seen["faults_before"] = trainer.simulator.active_faults()
+        seen["faults_before"] = await trainer.simulator.active_faults()
         seen["jump"] = await session.send("instructor", "train.jump", {"checkpoint": "mid"})
         seen["pad"] = await trainer.simulator.capture()
         seen["t_s"], seen["l_s"] = countdown.t_now(), countdown.l_now()
         seen["rate"] = trainer.clock.rate
-        seen["faults_after"] = trainer.simulator.active_faults()
+        seen["faults_after"] = await trainer.simulator.active_faults()
         seen["subsystems"] = {
             name: (s.machine_state, s.mode.value) for name, s in session.station.subsystems.items()
         }

@@ -19,7 +19,6 @@ from padctl.cli._app import (
     setup_logging,
 )
 from padctl.cli._runtime import run
-from padctl.clock import ScaledClock
 from padctl.countdown import (
     CountdownRefused,
     CountdownSequence,
@@ -103,7 +102,9 @@ def validate_command(
 
 @app.command("countdown")
 def countdown_command(
-    sim: Annotated[bool, typer.Option("--sim", help="Run on simulators in this process.")] = False,
+    sim: Annotated[
+        bool, typer.Option("--sim", help="Run on the simulated pad (a process of its own).")
+    ] = False,
     profile: Annotated[str, typer.Option("--profile", help="test-flight or full.")] = "test-flight",
     rate: Annotated[float, typer.Option("--rate", help="Clock rate (1 = real time).")] = 100.0,
     auto: Annotated[
@@ -146,7 +147,7 @@ def countdown_command(
         for problem in error.problems:
             typer.echo(problem, err=True)
         raise typer.Exit(2) from None
-    injections = _parse_injections(inject or [])
+    injections = _parse_injections(inject or [], definition)
     known_points = [point.id for point in sequence.recycle_points]
     if recycle_to is not None and recycle_to not in known_points:
         typer.echo(
@@ -185,26 +186,28 @@ def countdown_command(
     raise typer.Exit(0 if result == "LIFTOFF" else 1)
 
 
-def _parse_injections(specs: list[str]) -> list[tuple[float, str]]:
-    from simulators.fault_commands import FaultSyntaxError, parse_fault
+def _parse_injections(specs: list[str], definition: PadDefinition) -> list[tuple[float, str]]:
+    """Each 'T-TIME FAULT WORDS', checked against the pad before the count starts: an unknown
+    verb, PLC, actuator or tag is refused here, never when it would fire."""
+    from simulators._scenario_pad import check_fault
+    from simulators.pad_model import PadModel
 
+    model = PadModel(definition)
+    plcs = tuple(plc.id for plc in definition.plcs)
     injections = []
     for spec in specs:
-        words = shlex.split(spec)
+        try:
+            words = shlex.split(spec)
+        except ValueError as error:
+            typer.echo(f"padctl countdown: --inject {spec!r}: {error}", err=True)
+            raise typer.Exit(2) from None
         if len(words) < 2:
             typer.echo(f"padctl countdown: --inject {spec!r}: expected 'T-TIME FAULT...'", err=True)
             raise typer.Exit(2)
         try:
             t_s = parse_t_time(words[0])
-            rest = words[1:]
-            # "TAG bias +2.5" reads more naturally on a count; the fault grammar is "bias TAG 2.5"
-            if len(rest) >= 2 and rest[1] in ("bias", "override", "slow"):
-                rest = [rest[1], rest[0], *rest[2:]]
-            elif len(rest) == 2 and rest[1] in ("freeze", "nan", "stuck", "stall", "drop"):
-                rest = [rest[1], rest[0]]
-            command = shlex.join(rest)
-            parse_fault(command)
-        except (ValueError, FaultSyntaxError) as error:
+            command = check_fault(shlex.join(words[1:]), model, plcs)
+        except ValueError as error:
             typer.echo(f"padctl countdown: --inject {spec!r}: {error}", err=True)
             raise typer.Exit(2) from None
         injections.append((t_s, command))
@@ -222,18 +225,13 @@ async def _count(
     recycle_to: str | None,
     journal_path: Path,
 ) -> str:
+    from padctl.cli._simulated import simulated_pad
     from padctl.station import Station, StationError
-    from simulators.fault_commands import parse_fault
-    from simulators.pad import SimulatedPad
-    from simulators.pad_model import PadModel
 
-    clock = ScaledClock(rate)
-    model = PadModel(definition)
-    simulated = SimulatedPad(definition, clock, process=model)
-    live = await simulated.start()
-    try:
+    async with simulated_pad(definition, rate=rate) as simulated:
+        clock = simulated.clock
         station = Station(
-            definition=live,
+            definition=simulated.definition,
             clock=clock,
             journal_path=journal_path,
             sequence=sequence,
@@ -246,20 +244,23 @@ async def _count(
             return f"NOT STARTED: {error}"
         try:
             countdown = station.countdown
-            await countdown.start(actor="test_conductor")
+            try:
+                await countdown.start(actor="test_conductor")
+            except CountdownRefused as refused:
+                return f"NOT STARTED: {refused}"
             pending = list(injections)
             recycled = False
             while not countdown.done:
                 while pending and countdown.t_now() >= pending[0][0]:
                     _t_s, command = pending.pop(0)
-                    await parse_fault(command).apply(simulated, model)
-                    typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {command}")
+                    applied = await simulated.inject(command)
+                    typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {applied}")
                 if countdown.state is CountState.HOLDING:
                     if not countdown.resumable:
                         if recycle_to is None or recycled:
                             return f"CUTOFF: {countdown.hold_reason}"
                         recycled = True
-                        model.clear_faults()  # the fault found and fixed
+                        await simulated.simulator.clear_faults()  # the fault found and fixed
                         typer.echo(
                             f"{format_t_time(countdown.t_now())}  CLEARED    "
                             "injected faults (fixed); recycling"
@@ -288,9 +289,14 @@ async def _count(
                 await clock.wall_sleep(0.01)
             return countdown.result
         finally:
+            pace = station.plant.pace if station.running else None
             await station.stop()
-    finally:
-        await simulated.stop()
+            if pace is not None:
+                typer.echo(
+                    f"rate: requested {pace.requested_rate:g}, lowest in effect "
+                    f"{pace.lowest_rate:g}",
+                    err=True,
+                )
 
 
 def _print_event(event: CountEvent) -> None:

@@ -17,7 +17,6 @@ from padctl.cli._app import (
     setup_logging,
 )
 from padctl.cli._runtime import run
-from padctl.clock import ScaledClock
 from padctl.definition import PadDefinition
 from padctl.journal import AsyncJournal
 from padctl.plant import Plant
@@ -29,7 +28,6 @@ from padctl.procedure import (
     load_procedure,
     sequences_dir,
 )
-from simulators.pad import SimulatedPad
 
 DEMO_PROCEDURE = "demo_slice.yaml"
 
@@ -73,18 +71,17 @@ def demo_command(
 
 
 async def _demo(definition: PadDefinition, procedure, *, rate: float, journal_path: Path) -> bool:  # type: ignore[no-untyped-def]
-    from simulators.pad_model import PadModel
+    from padctl.cli._simulated import simulated_pad
 
-    clock = ScaledClock(rate)
-    simulated = SimulatedPad(definition, clock, process=PadModel(definition))
-    live_definition = await simulated.start()
-    try:
+    async with simulated_pad(definition, rate=rate) as simulated:
+        clock = simulated.clock
         async with AsyncJournal(journal_path, clock=clock) as journal:
-            plant = Plant(definition=live_definition, clock=clock, journal=journal)
+            plant = Plant(definition=simulated.definition, clock=clock, journal=journal)
             async with plant:
                 if not await plant.wait_connected(10.0):
                     typer.echo("DEMO FAILED: not every PLC answered", err=True)
                     return False
+                await plant.wait_watchdogs_clear(10.0)
                 typer.echo(
                     f"padctl demo: {procedure.name} at rate {rate:g}, journal {journal_path}"
                 )
@@ -94,8 +91,6 @@ async def _demo(definition: PadDefinition, procedure, *, rate: float, journal_pa
                 except StepFailed as failure:
                     typer.echo(f"DEMO FAILED: {failure}", err=True)
                     return False
-    finally:
-        await simulated.stop()
     return True
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import secrets
-import shlex
 import socket
 import tempfile
 from collections.abc import AsyncIterator
@@ -25,11 +24,11 @@ from padctl.cli._app import (
     setup_logging,
 )
 from padctl.cli._runtime import run
+from padctl.cli._simulated import simulated_pad
 from padctl.clock import ScaledClock
 from padctl.console import (
     ConsoleConfig,
     ConsoleSettings,
-    Injector,
     Role,
     SessionPolicy,
     StationHandle,
@@ -45,7 +44,7 @@ from padctl.procedure import sequences_dir
 from padctl.station import Station
 from padctl.subsystems import ALL_SPECS
 
-__all__ = ["app", "fault_injector", "simulated_station"]
+__all__ = ["app", "simulated_station"]
 
 DEMO_USERS: tuple[tuple[str, Role, tuple[str, ...]], ...] = (
     ("conductor", Role.TEST_CONDUCTOR, ()),
@@ -84,27 +83,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def fault_injector(simulated: object, model: object) -> Injector:
-    """An injector playing fault words (as `padctl sim` reads them) on a simulated pad."""
-    from simulators.fault_commands import FaultSyntaxError, parse_fault
-
-    async def inject(text: str) -> str:
-        words = shlex.split(text)
-        # "LOX-PT-101 bias 2.5", as `countdown --inject` reads, is "bias LOX-PT-101 2.5"
-        if len(words) >= 2 and words[1] in _SUBJECT_FIRST:
-            words = [words[1], words[0], *words[2:]]
-        elif len(words) == 2 and words[1] in _SUBJECT_ONLY:
-            words = [words[1], words[0]]
-        try:
-            command = parse_fault(shlex.join(words))
-            await command.apply(simulated, model)  # type: ignore[arg-type]
-        except (FaultSyntaxError, KeyError) as error:
-            raise ValueError(f"fault {text!r}: {error}") from None
-        return command.text
-
-    return inject
-
-
 @asynccontextmanager
 async def simulated_station(
     definition: PadDefinition,
@@ -113,24 +91,20 @@ async def simulated_station(
     sequence: CountdownSequence,
     lcc: tuple[Criterion, ...],
     journal_path: Path,
-    scan_wall_s: float = 0.02,
+    scan_wall_s: float | None = None,
 ) -> AsyncIterator[StationHandle]:
-    """The simulated pad's PLCs and a station on them, with a fault injector."""
-    from simulators.pad import SimulatedPad
-    from simulators.pad_model import PadModel
-
-    clock = ScaledClock(rate)
-    scaled = definition
-    model = PadModel(scaled)
-    simulated = SimulatedPad(scaled, clock, process=model, scan_wall_s=scan_wall_s)
-    live = await simulated.start()
-    try:
-        async with Station(
-            definition=live, clock=clock, journal_path=journal_path, sequence=sequence, lcc=lcc
-        ) as station:
-            yield StationHandle(station, fault_injector(simulated, model))
-    finally:
-        await simulated.stop()
+    """The simulated pad (a process of its own) and a station on it, with a fault injector."""
+    async with (
+        simulated_pad(definition, rate=rate, scan_wall_s=scan_wall_s) as simulated,
+        Station(
+            definition=simulated.definition,
+            clock=simulated.clock,
+            journal_path=journal_path,
+            sequence=sequence,
+            lcc=lcc,
+        ) as station,
+    ):
+        yield StationHandle(station, simulated.inject)
 
 
 @asynccontextmanager
@@ -165,7 +139,7 @@ def _demo_users(folder: Path) -> tuple[UsersFile, list[tuple[str, str, str]]]:
 @app.command("serve")
 def serve_command(
     sim: Annotated[
-        bool, typer.Option("--sim", help="Run the pad's PLCs as simulators here.")
+        bool, typer.Option("--sim", help="Run on the simulated pad (a process of its own).")
     ] = False,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8080,

@@ -27,6 +27,7 @@ import typer
 from padctl.cli._app import LogFileOption, LogLevelOption, app, setup_logging
 from padctl.cli._runtime import run
 from padctl.cli._serve import DEMO_USERS, _demo_users, is_loopback
+from padctl.cli._simulated import simulated_pad
 from padctl.clock import ScaledClock
 from padctl.console import Role, UsersError, UsersFile, default_positions
 from padctl.countdown import format_t_time, parse_t_time
@@ -60,30 +61,23 @@ TEAM = tuple(
 )
 
 
-def pad_factory(scenario: Any, *, rate: float, scan_wall_s: float = 0.02) -> PadFactory:
-    """The scenario's simulated pad (physics that can be held still) and a station on it."""
-    from simulators._scenario_pad import FreezableProcess, PadControl
-    from simulators.pad import SimulatedPad
-    from simulators.pad_model import PadModel
+def pad_factory(scenario: Any, *, rate: float, scan_wall_s: float | None = None) -> PadFactory:
+    """The scenario's simulated pad (a process of its own, physics that can be held still)
+    and a station on it."""
 
     @asynccontextmanager
     async def pad(journal_path: Path) -> AsyncIterator[tuple[Station, PadSimulator, ScaledClock]]:
-        clock = ScaledClock(rate)
-        scaled = scenario.definition
-        process = FreezableProcess(PadModel(scaled))
-        simulated = SimulatedPad(scaled, clock, process=process, scan_wall_s=scan_wall_s)
-        live = await simulated.start()
-        try:
-            async with Station(
-                definition=live,
-                clock=clock,
+        async with (
+            simulated_pad(scenario.definition, rate=rate, scan_wall_s=scan_wall_s) as simulated,
+            Station(
+                definition=simulated.definition,
+                clock=simulated.clock,
                 journal_path=journal_path,
                 sequence=scenario.sequence,
                 lcc=scenario.lcc,
-            ) as station:
-                yield station, PadControl(simulated, process), clock
-        finally:
-            await simulated.stop()
+            ) as station,
+        ):
+            yield station, simulated.simulator, simulated.clock
 
     return pad
 
@@ -96,7 +90,7 @@ async def train(
     users: UsersFile | None = None,
     trainee: Any = None,
     beside: tuple[Any, ...] = (),
-    scan_wall_s: float = 0.02,
+    scan_wall_s: float | None = None,
 ) -> TrainingOutcome:
     """Run `scenario` (a simulators.scenario.Scenario) from its start checkpoint."""
     setup = RunSetup(

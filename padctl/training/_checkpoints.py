@@ -52,7 +52,7 @@ class PadSimulator(Protocol):
         """Put the pad back as `capture` had it; its physics stays frozen until `freeze(False)`."""
         ...
 
-    def freeze(self, frozen: bool) -> None:
+    async def freeze(self, frozen: bool) -> None:
         """Hold the physics still (the PLCs go on scanning and answering) or let it run."""
         ...
 
@@ -68,7 +68,7 @@ class PadSimulator(Protocol):
         """The words that take a fault away again ('' when nothing does)."""
         ...
 
-    def active_faults(self) -> dict[str, Any]:
+    async def active_faults(self) -> dict[str, Any]:
         """The faults injected now, for the instructor's display."""
         ...
 
@@ -228,7 +228,7 @@ async def restore_station(
             differences = await _bring_back_subsystems(station, checkpoint)
             await countdown.restore(checkpoint.count, actor=actor, label=checkpoint.label)
         finally:
-            simulator.freeze(False)
+            await simulator.freeze(False)
     if differences:
         log.warning("checkpoint_states_differ", checkpoint=checkpoint.label, subsystems=differences)
     return differences

@@ -248,7 +248,7 @@ class InstructorControls:
                 for fault_id, a in self._active.items()
                 if fault_id.startswith("unscripted-")
             ],
-            "simulator_faults": self.simulator.active_faults(),
+            "simulator_faults": await self.simulator.active_faults(),
             "responses": [
                 {
                     "response": s.response.label,
