@@ -58,3 +58,42 @@ def _no_leaked_threads() -> Iterator[None]:
     still = [t.name for t in leftover if t.is_alive()]
     if still:
         pytest.fail(f"test left thread(s) running: {still}")
+
+
+# The longest tests start first, so they overlap the many short ones instead of ending the
+# run alone: whole counts, then browser tests, then the other slow ones.
+_LONG_FIRST = ("whole_count", "e2e", "slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        for index, marker in enumerate(_LONG_FIRST):
+            if item.get_closest_marker(marker) is not None:
+                return index
+        return len(_LONG_FIRST)
+
+    items.sort(key=rank)
+    for item in items:
+        if item.module is not None and item.module.__name__.startswith(_TIMING_MODULES):
+            item.add_marker(pytest.mark.timing)
+
+
+# Modules whose tests run padctl against simulated PLCs on scaled clocks (or a browser):
+# their outcome depends on wall-clock timing, so `make test-repeat` runs them over and over.
+_TIMING_MODULES = tuple(
+    f"tests.{name}"
+    for name in (
+        "test_cli",
+        "test_console_",
+        "test_countdown_",
+        "test_demo",
+        "test_heartbeat",
+        "test_hil_",
+        "test_modbus",
+        "test_netfault",
+        "test_opcua",
+        "test_subsystem_",
+        "test_training_",
+        "test_whole_count",
+    )
+)
