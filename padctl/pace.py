@@ -93,6 +93,7 @@ class Pace:
         self._windows: dict[Hashable, tuple[float, str, Window]] = {}
         self._listeners: list[Callable[[RateChange], None]] = []
         self._raise_due_wall_s: float | None = None
+        self._refresh_handle: asyncio.TimerHandle | None = None
         self.reason = ""
         self.lowest_rate = rate
         if self._settable and rate != self._requested:
@@ -116,8 +117,16 @@ class Pace:
         self.refresh(now=True)
         return self.rate
 
-    def add_listener(self, listener: Callable[[RateChange], None]) -> None:
+    def add_listener(self, listener: Callable[[RateChange], None]) -> Callable[[], None]:
+        """Call `listener` with every change of the rate in effect; returns a remover."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def close(self) -> None:
+        """No more scheduled refreshes (the plant stops)."""
+        handle, self._refresh_handle = self._refresh_handle, None
+        if handle is not None:
+            handle.cancel()
 
     # ---- what limits it ------------------------------------------------------------------------
     def open_window(
@@ -191,7 +200,9 @@ class Pace:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        loop.call_later(delay_wall_s + 0.001, self.refresh)
+        if self._refresh_handle is not None:
+            self._refresh_handle.cancel()
+        self._refresh_handle = loop.call_later(delay_wall_s + 0.001, self.refresh)
 
     def _apply(self, rate: float, reason: str) -> None:
         if not self._settable or rate == self.rate:

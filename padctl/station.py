@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +21,14 @@ from padctl.journal import AsyncJournal
 from padctl.loop_lag import LoopLagMonitor
 from padctl.pace import RateChange
 from padctl.plant import Plant, Sample, record_soon
-from padctl.subsystems import ALL_SPECS, PadContext, Subsystem, SubsystemSpec, build_subsystems
+from padctl.subsystems import (
+    ALL_SPECS,
+    AutomaticRules,
+    PadContext,
+    Subsystem,
+    SubsystemSpec,
+    build_subsystems,
+)
 from padctl.supervisor import Supervisor
 
 log = structlog.get_logger()
@@ -71,6 +80,7 @@ class Station:
         self._health: PadHealth | None = None
         self.supervisor: Supervisor | None = None
         self.loop_lag: LoopLagMonitor | None = None
+        self.automatic: AutomaticRules | None = None
         self.context = PadContext()
         self.subsystems: dict[str, Subsystem] = {}
         self._subsystem_tags: dict[str, tuple[str, ...]] = {}
@@ -120,11 +130,11 @@ class Station:
 
     async def _start_parts(self, stack: contextlib.AsyncExitStack) -> None:
         clock = self.clock
-        supervisor = Supervisor(clock=clock)
-        self.supervisor = supervisor
-        stack.push_async_callback(supervisor.stop)  # last out: every supervised task stops
         journal = await stack.enter_async_context(AsyncJournal(self._journal_path, clock=clock))
         self._journal = journal
+        supervisor = Supervisor(clock=clock)
+        self.supervisor = supervisor
+        stack.push_async_callback(supervisor.stop)  # every supervised task, before the journal
         plant = Plant(
             definition=self.definition, clock=clock, journal=journal, supervisor=supervisor
         )
@@ -145,7 +155,7 @@ class Station:
         self._health = health
         journal.add_failure_listener(health.journal_failed)
         loop_lag.add_listener(lambda monitor: plant.pace.note_lag(monitor.p99_wall_s))
-        plant.pace.add_listener(self._rate_changed)
+        stack.callback(plant.pace.add_listener(self._rate_changed))
         supervisor.spawn("loop-lag", loop_lag.run, deadline_wall_s=2.0)
         await stack.enter_async_context(plant)
         if not await plant.wait_connected(self._connect_timeout_wall_s):
@@ -168,6 +178,10 @@ class Station:
         self._subsystem_tags = {
             name: _tags_of(subsystem) for name, subsystem in self.subsystems.items()
         }
+        rules = AutomaticRules(self.subsystems, plant=plant, clock=clock)
+        self.automatic = rules
+        if not rules.empty:
+            supervisor.spawn("automatic-rules", rules.run, deadline_wall_s=5.0)
         supervisor.spawn("alarms", alarms.run, deadline_wall_s=2.0)
         stack.push_async_callback(alarms.drain)
         supervisor.spawn("health", health.run, deadline_wall_s=2.0)
@@ -190,6 +204,30 @@ class Station:
         entries = await journal.entries(kinds=COUNTDOWN_KINDS)
         if await countdown.recover(entries, actor="padctl"):
             log.warning("countdown_recovered", t_s=countdown.t_now())
+
+    async def crash(self, error: BaseException, *, timeout_wall_s: float = 30.0) -> bool:
+        """The program running this station failed (an unhandled exception, a signal): journal
+        `station_crashed` with the error and safe every subsystem where it still can. True if
+        the pad was proven safe. The PLC watchdogs stay the last line."""
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        log.error("station_crashed", error=detail)
+        journal = self._journal
+        if journal is not None:
+            with contextlib.suppress(Exception):
+                await journal.append("station_crashed", {"error": detail}, actor="padctl")
+        if not self.subsystems:
+            return False
+        results = await asyncio.gather(
+            *(
+                asyncio.wait_for(
+                    subsystem.safe(actor="padctl", reason=f"station crashed: {detail}"),
+                    timeout_wall_s,
+                )
+                for subsystem in self.subsystems.values()
+            ),
+            return_exceptions=True,
+        )
+        return all(result is True for result in results)
 
     def start_problems(self) -> list[str]:
         """What keeps a count from starting now: stale data, a PLC's watchdog not clear."""

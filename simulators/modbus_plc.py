@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +65,12 @@ class ModbusPlcServer:
                 initial = tag.range[0]
             self._values[tag.name] = initial
         self._runs, self._run_of = self._plan_runs()
+        # Channel status bits this PLC raises itself while a channel reads NaN (failed).
+        self._status_of = {
+            tag.name: tag.status_tag
+            for tag in self._tags
+            if tag.status_tag is not None and tag.status_tag in self._values
+        }
         self._server: ModbusTcpServer | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self.port = 0
@@ -190,7 +197,13 @@ class ModbusPlcServer:
         return await self._get(self._tag_by_name[name])
 
     async def set_values(self, values: Mapping[str, TagValue]) -> None:
-        """Set tags' values: measurements, the PLC heartbeat, or outputs forced safe."""
+        """Set tags' values: measurements, the PLC heartbeat, or outputs forced safe.
+
+        A NaN measurement is a failed channel: an integer tag carries its `fail_raw`, and the
+        PLC sets the tag's `status_tag`.
+        """
+        if self._status_of:
+            values = {**values, **self._channel_status(values)}
         for name, value in values.items():
             if name not in self._values:
                 raise KeyError(f"PLC {self._plc.id} has no tag {name!r}")
@@ -202,6 +215,13 @@ class ModbusPlcServer:
                 self._values[name] = value
                 run.dirty = True
         await self._push_dirty_runs()
+
+    def _channel_status(self, values: Mapping[str, TagValue]) -> dict[str, bool]:
+        return {
+            status: isinstance(value, float) and math.isnan(value)
+            for name, value in values.items()
+            if (status := self._status_of.get(name)) is not None
+        }
 
     async def _push_dirty_runs(self) -> None:
         if self._server is None:
@@ -228,6 +248,7 @@ class ModbusPlcServer:
             scale=tag.scale,
             offset=tag.offset,
             word_order=tag.word_order or self._plc.word_order,
+            fail_raw=tag.fail_raw,
         )
 
     async def _put(self, tag: Tag, value: TagValue) -> None:

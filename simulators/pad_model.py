@@ -21,8 +21,9 @@ _INTEGER_TYPES = frozenset({TagType.UINT16, TagType.INT16, TagType.INT32, TagTyp
 
 
 def plc_status_tags(definition: PadDefinition) -> frozenset[str]:
-    """The tags a PLC writes about itself (its heartbeat counter, its watchdog), not physics."""
-    names: set[str] = set()
+    """The tags a PLC writes about itself (its heartbeat counter, its watchdog, its channels'
+    failure status), not physics."""
+    names = {tag.status_tag for tag in definition.tags if tag.status_tag is not None}
     for plc in definition.plcs:
         if plc.heartbeat is not None:
             names.add(plc.heartbeat.plc_counter_tag)

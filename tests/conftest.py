@@ -83,6 +83,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _TIMING_MODULES = tuple(
     f"tests.{name}"
     for name in (
+        "test_automatic_rules",
         "test_cli",
         "test_console_",
         "test_countdown_",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from padctl.alarms import AlarmState
-from padctl.subsystems import CommandRefused, Mode, Origin, Subsystem
-from padctl.subsystems.fire_suppression import DETECTORS, FIRE_SUPPRESSION, FireAutoRelease
+from padctl.subsystems import AutomaticRules, CommandRefused, Mode, Origin, Subsystem
+from padctl.subsystems.fire_suppression import DETECTORS, FIRE_SUPPRESSION
+from padctl.tasks import cancel_and_wait
 from tests.pad_rig import PadRig, override, pad_rig, release
 
 pytestmark = pytest.mark.slow
@@ -31,8 +35,15 @@ async def refused(fire: Subsystem, command: str) -> str:
     return refusal.value.reason
 
 
-def auto_release(rig: PadRig) -> FireAutoRelease:
-    return FireAutoRelease(rig.subsystems["fire_suppression"], plant=rig.plant, clock=rig.clock)
+@asynccontextmanager
+async def auto_release(rig: PadRig) -> AsyncIterator[AutomaticRules]:
+    """The fire subsystem's automatic rules, run as the station runs them."""
+    rules = AutomaticRules(rig.subsystems, plant=rig.plant, clock=rig.clock)
+    task = asyncio.create_task(rules.run())
+    try:
+        yield rules
+    finally:
+        await cancel_and_wait(task)
 
 
 async def accepted_by(rig: PadRig) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import tempfile
 from pathlib import Path
@@ -170,7 +171,7 @@ def countdown_command(
         )
         raise typer.Exit(2)
     with tempfile.TemporaryDirectory(prefix="padctl-count-") as scratch:
-        result = run(
+        result = _run_or_stopped(
             _count(
                 definition,
                 sequence,
@@ -184,6 +185,14 @@ def countdown_command(
         )
     typer.echo(result)
     raise typer.Exit(0 if result == "LIFTOFF" else 1)
+
+
+def _run_or_stopped(main: Any) -> str:
+    """Run the count; a signal (Ctrl-C, SIGTERM) ends it with the pad safed, not a traceback."""
+    try:
+        return str(run(main))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return "STOPPED: interrupted (journaled as station_crashed; pad safed where it could be)"
 
 
 def _parse_injections(specs: list[str], definition: PadDefinition) -> list[tuple[float, str]]:
@@ -243,52 +252,18 @@ async def _count(
         except StationError as error:
             return f"NOT STARTED: {error}"
         try:
-            countdown = station.countdown
-            try:
-                await countdown.start(actor="test_conductor")
-            except CountdownRefused as refused:
-                return f"NOT STARTED: {refused}"
-            pending = list(injections)
-            recycled = False
-            while not countdown.done:
-                while pending and countdown.t_now() >= pending[0][0]:
-                    _t_s, command = pending.pop(0)
-                    applied = await simulated.inject(command)
-                    typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {applied}")
-                if countdown.state is CountState.HOLDING:
-                    if not countdown.resumable:
-                        if recycle_to is None or recycled:
-                            return f"CUTOFF: {countdown.hold_reason}"
-                        recycled = True
-                        await simulated.simulator.clear_faults()  # the fault found and fixed
-                        typer.echo(
-                            f"{format_t_time(countdown.t_now())}  CLEARED    "
-                            "injected faults (fixed); recycling"
-                        )
-                        try:
-                            await countdown.recycle(actor="test_conductor", point=recycle_to)
-                        except CountdownRefused as refused:
-                            return f"CUTOFF: {countdown.hold_reason}; {refused}"
-                        continue
-                    after_recycle = recycled and countdown.hold_reason.startswith("recycled to")
-                    if countdown.hold_id is None and not after_recycle:
-                        return f"HOLD: {countdown.hold_reason}"  # nobody here for it
-                    poll = countdown.poll
-                    if poll is not None and not poll.all_go and not auto:
-                        return f"HOLD: {countdown.hold_reason}: the poll needs --auto"
-                    if poll is not None and not poll.all_go:
-                        for position in poll.missing:
-                            await countdown.answer_poll(
-                                position=position, go=True, actor=f"auto-{position}"
-                            )
-                    if after_recycle:
-                        try:
-                            await countdown.resume(actor="test_conductor")
-                        except CountdownRefused as refused:
-                            return f"HOLD: {countdown.hold_reason}; {refused}"
-                await clock.wall_sleep(0.01)
-            return countdown.result
+            return await _drive(
+                station, simulated, auto=auto, injections=injections, recycle_to=recycle_to
+            )
+        except (Exception, asyncio.CancelledError) as error:
+            safe = await station.crash(error)
+            shown = "safe" if safe else "NOT proven safe"
+            typer.echo(f"padctl countdown: crashed: {error!r}; pad {shown}", err=True)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return f"CRASHED: {error!r}"
         finally:
+            await _settle(station)
             pace = station.plant.pace if station.running else None
             await station.stop()
             if pace is not None:
@@ -297,6 +272,81 @@ async def _count(
                     f"{pace.lowest_rate:g}",
                     err=True,
                 )
+
+
+async def _drive(
+    station: Any,
+    simulated: Any,
+    *,
+    auto: bool,
+    injections: list[tuple[float, str]],
+    recycle_to: str | None,
+) -> str:
+    """Start the count and answer for the team (polls with --auto, the recycle) to its end."""
+    clock = station.clock
+    countdown = station.countdown
+    try:
+        await countdown.start(actor="test_conductor")
+    except CountdownRefused as refused:
+        return f"NOT STARTED: {refused}"
+    pending = list(injections)
+    recycled = False
+    while not countdown.done:
+        while pending and countdown.t_now() >= pending[0][0]:
+            _t_s, command = pending.pop(0)
+            applied = await simulated.inject(command)
+            typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {applied}")
+        if countdown.state is CountState.HOLDING:
+            if not countdown.resumable:
+                if recycle_to is None or recycled:
+                    return f"CUTOFF: {countdown.hold_reason}"
+                recycled = True
+                await simulated.simulator.clear_faults()  # the fault found and fixed
+                typer.echo(
+                    f"{format_t_time(countdown.t_now())}  CLEARED    "
+                    "injected faults (fixed); recycling"
+                )
+                try:
+                    await countdown.recycle(actor="test_conductor", point=recycle_to)
+                except CountdownRefused as refused:
+                    return f"CUTOFF: {countdown.hold_reason}; {refused}"
+                continue
+            after_recycle = recycled and countdown.hold_reason.startswith("recycled to")
+            if countdown.hold_id is None and not after_recycle:
+                return f"HOLD: {countdown.hold_reason}"  # nobody here for it
+            poll = countdown.poll
+            if poll is not None and not poll.all_go and not auto:
+                return f"HOLD: {countdown.hold_reason}: the poll needs --auto"
+            if poll is not None and not poll.all_go:
+                for position in poll.missing:
+                    await countdown.answer_poll(
+                        position=position, go=True, actor=f"auto-{position}"
+                    )
+            if after_recycle:
+                try:
+                    await countdown.resume(actor="test_conductor")
+                except CountdownRefused as refused:
+                    return f"HOLD: {countdown.hold_reason}; {refused}"
+        await clock.wall_sleep(0.01)
+    return str(countdown.result)
+
+
+SETTLE_WALL_S = 20.0
+
+
+async def _settle(station: Any) -> None:
+    """Before padctl stops: let what the pad does by itself finish (an automatic rule's
+    commands, say a fire's agent release after the count held), bounded in time."""
+    if not station.running:
+        return
+    clock = station.clock
+    deadline_s = clock.monotonic() + SETTLE_WALL_S
+    quiet = 0
+    while quiet < 5 and clock.monotonic() < deadline_s:
+        busy = any(s.busy for s in station.subsystems.values())
+        due = station.automatic is not None and bool(station.automatic.due())
+        quiet = 0 if busy or due else quiet + 1
+        await clock.wall_sleep(0.05)
 
 
 def _print_event(event: CountEvent) -> None:

@@ -1,7 +1,16 @@
 """The countdown: sequences as data, T and L clocks, LCC, holds, recycle, scrub, cutoff."""
 
 from padctl.countdown._engine import Countdown
-from padctl.countdown._lcc import Criterion, LccAction, LccError, LccMonitor, Violation, load_lcc
+from padctl.countdown._lcc import (
+    Assessment,
+    Criterion,
+    LccAction,
+    LccError,
+    LccMonitor,
+    Violation,
+    load_lcc,
+)
+from padctl.countdown._lcc_alarms import DisqualificationAlarms, disqualification_alarm_id
 from padctl.countdown._sequence import CountdownSequence, SequenceError, load_sequence
 from padctl.countdown._tclock import format_t_time, parse_duration, parse_t_time
 from padctl.countdown._timeline import (
@@ -13,12 +22,14 @@ from padctl.countdown._timeline import (
 )
 
 __all__ = [
+    "Assessment",
     "CountEvent",
     "CountState",
     "Countdown",
     "CountdownRefused",
     "CountdownSequence",
     "Criterion",
+    "DisqualificationAlarms",
     "LccAction",
     "LccError",
     "LccMonitor",
@@ -26,6 +37,7 @@ __all__ = [
     "SequenceError",
     "Violation",
     "describe_plan",
+    "disqualification_alarm_id",
     "format_t_time",
     "load_lcc",
     "load_sequence",

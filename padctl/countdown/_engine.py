@@ -21,6 +21,7 @@ from padctl.countdown._checkpoint import (
 )
 from padctl.countdown._events import EventRunner, RunningEvent
 from padctl.countdown._lcc import Criterion, LccAction, LccMonitor
+from padctl.countdown._lcc_alarms import DisqualificationAlarms
 from padctl.countdown._paths import PAD_NOT_SAFE
 from padctl.countdown._sequence import CountdownSequence, Event
 from padctl.countdown._tclock import format_t_time
@@ -74,6 +75,7 @@ class Countdown(EventRunner):
         self._clock = clock
         self._context = context
         self._monitor = LccMonitor(lcc, plant.read)
+        self._lcc_alarms = DisqualificationAlarms(alarms, lcc)  # redundant members voted without
         self._on_event = on_event
         self.t_s = sequence.start_t_s
         self._t_anchor_s: float | None = None  # clock time when T last started running
@@ -407,6 +409,7 @@ class Countdown(EventRunner):
     def _violation(self) -> tuple[str, bool] | None:
         """The first reason to stop: an LCC violation, or a sequence command that faulted."""
         violations = self._monitor.evaluate(t_s=self.t_now(), now_s=self._clock.now())
+        self._lcc_alarms.update(self._monitor.disqualified)
         if violations:
             first = violations[0]
             cuts = first.criterion.action is LccAction.AUTO

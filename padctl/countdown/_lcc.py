@@ -28,6 +28,7 @@ class _CriterionFile(BaseModel):
     name: str = Field(min_length=1)
     tags: list[str] = Field(min_length=1)
     vote: int = Field(default=1, ge=1)  # violated when at least `vote` of the tags violate
+    min_good: int | None = Field(default=None, ge=1)  # a redundant set: see Criterion.assess
     low: float | None = None
     high: float | None = None
     equals: StrictBool | None = None
@@ -64,6 +65,7 @@ class Criterion:
     name: str
     tags: tuple[str, ...]
     vote: int
+    min_good: int | None  # None: any non-GOOD sample is NO-GO
     low: float | None
     high: float | None
     equals: bool | None
@@ -95,18 +97,49 @@ class Criterion:
 
     def judge(self, samples: Iterable[Sample]) -> str | None:
         """Why the criterion is violated now (before persistence), or None."""
+        return self.assess(samples).reason
+
+    def assess(self, samples: Iterable[Sample]) -> Assessment:
+        """Why the criterion is violated now (before persistence), and whom it disqualified.
+
+        Without `min_good`, a non-GOOD sample is NO-GO whatever the vote. With it, the tags are
+        a redundant set: the `vote` counts among the GOOD members while at least `min_good`
+        are GOOD; a member that is not GOOD is disqualified (reported, not a violation).
+        """
         reasons: list[str] = []
         not_good: list[str] = []
+        why_not_good: list[str] = []
+        good = 0
         for sample in samples:
             reason = self.sample_violates(sample)
-            if reason is None:
-                continue
-            (reasons if sample.is_good else not_good).append(reason)
-        if not_good:
-            return "; ".join(not_good + reasons)  # lost or bad data: NO-GO whatever the vote
+            if sample.is_good:
+                good += 1
+                if reason is not None:
+                    reasons.append(reason)
+            elif reason is not None:
+                not_good.append(reason)
+                why_not_good.append(f"{reason} ({sample.reason})" if sample.reason else reason)
+        if self.min_good is None:
+            if not_good:  # lost or bad data: NO-GO whatever the vote
+                return Assessment("; ".join(not_good + reasons), ())
+            disqualified: tuple[str, ...] = ()
+        else:
+            disqualified = tuple(why_not_good)
+            if good < self.min_good:
+                short = f"{good} of {len(self.tags)} GOOD, min_good {self.min_good}: "
+                return Assessment(short + "; ".join(not_good + reasons), disqualified)
         if len(reasons) >= self.vote:
-            return "; ".join(reasons)
-        return None
+            return Assessment("; ".join(reasons), disqualified)
+        return Assessment(None, disqualified)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A criterion's verdict now: why it is violated (None: it holds), and the members of a
+    redundant set it voted without, each as 'TAG QUALITY (why)'."""
+
+    reason: str | None
+    disqualified: tuple[str, ...]
 
 
 class LccError(Exception):
@@ -147,6 +180,9 @@ def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
                 problems.append(
                     f"{where}: {tag} is {kind}: use " + ("equals" if kind == "bool" else "low/high")
                 )
+        if item.min_good is not None:
+            at = f"{path}:{document.line_of(('lcc', index, 'min_good'))}: {item.id}"
+            problems.extend(f"{at}: {problem}" for problem in _min_good_problems(item))
         try:
             active_from_s = parse_t_time(item.active_from)
             active_to_s = parse_t_time(item.active_to)
@@ -161,6 +197,7 @@ def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
                 name=item.name,
                 tags=tuple(item.tags),
                 vote=item.vote,
+                min_good=item.min_good,
                 low=item.low,
                 high=item.high,
                 equals=item.equals,
@@ -174,6 +211,18 @@ def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
     if problems:
         raise LccError(path, problems)
     return tuple(criteria)
+
+
+def _min_good_problems(item: _CriterionFile) -> list[str]:
+    assert item.min_good is not None
+    if item.min_good > len(item.tags):
+        return [f"min_good {item.min_good} of {len(item.tags)} tags is impossible"]
+    if item.min_good < item.vote:
+        return [
+            f"min_good {item.min_good} is below vote {item.vote}: with {item.min_good} GOOD "
+            "member(s) the vote could never be reached, and a violation never seen"
+        ]
+    return []
 
 
 @dataclass(frozen=True)
@@ -190,15 +239,26 @@ class LccMonitor:
     criteria: tuple[Criterion, ...]
     read: Callable[[str], Sample]
     _since_s: dict[str, float] = field(default_factory=dict)
+    _disqualified: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def disqualified(self) -> dict[str, tuple[str, ...]]:
+        """At the last evaluation: criterion id -> the members of its redundant set it voted
+        without (criteria active then, with at least one member disqualified)."""
+        return dict(self._disqualified)
 
     def evaluate(self, *, t_s: float, now_s: float) -> list[Violation]:
         """The persistent violations of the criteria active at T-time `t_s`."""
         violations = []
+        self._disqualified.clear()
         for criterion in self.criteria:
             if not criterion.active_at(t_s):
                 self._since_s.pop(criterion.id, None)
                 continue
-            reason = criterion.judge(self.read(tag) for tag in criterion.tags)
+            assessment = criterion.assess(self.read(tag) for tag in criterion.tags)
+            if assessment.disqualified:
+                self._disqualified[criterion.id] = assessment.disqualified
+            reason = assessment.reason
             if reason is None:
                 self._since_s.pop(criterion.id, None)
                 continue

@@ -16,6 +16,7 @@ from padctl.definition._model import (
     ModbusTable,
     OpcUaPlc,
     PadDefinition,
+    Tag,
     TagType,
 )
 from padctl.yaml_lines import Location, YamlWithLines, load_yaml_with_lines
@@ -158,6 +159,7 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
                 )
         elif tag.safe is not None:
             yield (*at, "safe"), "only a writable tag takes a safe value"
+        yield from _check_failure_report(at, tag, definition)
         if isinstance(tag_plc, ModbusPlc):
             yield from _check_modbus_address(
                 at, tag.name, tag.type, tag.writable, tag.address, tag_plc.id, occupied
@@ -179,6 +181,55 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
     for index, plc in enumerate(definition.plcs):
         yield from _check_heartbeat(index, plc, definition)
     yield from _check_actuators(definition)
+
+
+def _check_failure_report(
+    at: Location, tag: Tag, definition: PadDefinition
+) -> Iterator[tuple[Location, str]]:
+    """`fail_raw` and `status_tag`: how the PLC says a measurement channel has failed."""
+    if tag.fail_raw is not None:
+        limits = tag.type.integer_limits
+        if limits is None:
+            yield (
+                (*at, "fail_raw"),
+                f"fail_raw applies to integer types only, not {tag.type.value} "
+                "(a failed float channel reads NaN)",
+            )
+        elif not limits[0] <= tag.fail_raw <= limits[1]:
+            yield (
+                (*at, "fail_raw"),
+                f"fail_raw {tag.fail_raw} does not fit {tag.type.value} ({limits[0]}..{limits[1]})",
+            )
+        elif (
+            tag.range is not None
+            and tag.scale != 0
+            and tag.in_range(sentinel := tag.fail_raw * tag.scale + tag.offset)
+        ):
+            yield (
+                (*at, "fail_raw"),
+                f"fail_raw {tag.fail_raw} reads {sentinel:g} {tag.unit}, inside range "
+                f"{list(tag.range)}: a real reading could not be told from a failure",
+            )
+        if tag.writable:
+            yield (*at, "fail_raw"), "a writable tag is an output: it reports no failed channel"
+    if tag.status_tag is not None:
+        status = definition.tag(tag.status_tag) if definition.has_tag(tag.status_tag) else None
+        if tag.writable:
+            yield (*at, "status_tag"), "a writable tag is an output: it reports no failed channel"
+        if status is None:
+            yield (*at, "status_tag"), f"unknown tag {tag.status_tag!r}"
+        elif status.type is not TagType.BOOL or status.writable or status.status_tag is not None:
+            yield (
+                (*at, "status_tag"),
+                f"a channel status must be a read-only bool tag without a status_tag of its "
+                f"own, {status.name} is not",
+            )
+        elif status.plc != tag.plc:
+            yield (
+                (*at, "status_tag"),
+                f"{status.name} belongs to PLC {status.plc}, not {tag.plc}: "
+                "a channel's failure is reported by its own PLC",
+            )
 
 
 def _check_actuators(definition: PadDefinition) -> Iterator[tuple[Location, str]]:

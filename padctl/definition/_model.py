@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 
 class _Strict(BaseModel):
@@ -178,6 +179,10 @@ class Tag(_Strict):
     word_order: WordOrder | None = None  # overrides the PLC's
     writable: bool = False
     safe: float | bool | None = None  # value the PLC drives when padctl's heartbeat stops
+    # How the PLC reports a failed channel (read as BAD, never as a value): a sentinel raw
+    # register value of an integer tag, and/or a bool tag that is true while it has failed.
+    fail_raw: StrictInt | None = None
+    status_tag: str | None = None
     description: str = ""
 
     @field_validator("range")
@@ -192,6 +197,17 @@ class Tag(_Strict):
         if self.range is None:
             return True
         return self.range[0] <= value <= self.range[1]
+
+    def raw_of(self, value: float) -> int:
+        """The raw integer that carries engineering `value` of an integer tag."""
+        return round((value - self.offset) / self.scale)
+
+    def reads_failed(self, value: float) -> bool:
+        """Whether an engineering value is this tag's failed-channel sentinel (or NaN, which a
+        decoded sentinel becomes)."""
+        if self.fail_raw is None:
+            return False
+        return math.isnan(value) or (math.isfinite(value) and self.raw_of(value) == self.fail_raw)
 
 
 class ActuatorKind(enum.StrEnum):

@@ -43,6 +43,7 @@ class ReadBlock:
     _unpack: struct.Struct | None = None
     _permutation: list[int] | None = None  # register order for word-swapped values
     _scaled: list[tuple[int, float, float]] = field(default_factory=list)
+    _sentinels: list[tuple[int, int]] = field(default_factory=list)  # (index, fail_raw)
 
     @property
     def names(self) -> list[str]:
@@ -66,6 +67,8 @@ class ReadBlock:
             if words > 1 and (tag.word_order or default_word_order) is WordOrder.LITTLE:
                 permutation[offset : offset + words] = reversed(range(offset, offset + words))
                 swapped = True
+            if tag.fail_raw is not None:
+                self._sentinels.append((index, tag.fail_raw))
             if tag.scale != 1.0 or tag.offset != 0.0:
                 self._scaled.append((index, tag.scale, tag.offset))
         if cursor < self.count:
@@ -75,13 +78,17 @@ class ReadBlock:
         self._register_pack = struct.Struct(f">{self.count}H")
 
     def decode_registers(self, registers: Sequence[int]) -> list[TagValue]:
-        """Engineering values of this block's tags from its registers."""
+        """Engineering values of this block's tags from its registers; a failed channel's
+        sentinel (`fail_raw`) decodes to NaN, never to a value."""
         assert self._unpack is not None, "compile() the block first"
         if self._permutation is not None:
             registers = [registers[i] for i in self._permutation]
         values: list[TagValue] = list(
             self._unpack.unpack(self._register_pack.pack(*registers[: self.count]))
         )
+        for index, fail_raw in self._sentinels:
+            if values[index] == fail_raw:
+                values[index] = math.nan
         for index, scale, offset in self._scaled:
             values[index] = values[index] * scale + offset
         return values
@@ -161,12 +168,20 @@ def encode_value_registers(
     scale: float = 1.0,
     offset: float = 0.0,
     word_order: WordOrder = WordOrder.BIG,
+    fail_raw: int | None = None,
 ) -> list[int]:
-    """Registers for a raw engineering value without write checks (for simulated PLCs)."""
+    """Registers for a raw engineering value without write checks (for simulated PLCs).
+
+    NaN (a failed sensor) on an integer tag is sent as `fail_raw`, the way its PLC reports a
+    failed channel (0 when the tag declares none).
+    """
     if (limits := tag_type.integer_limits) is not None:
         low, high = limits
         number = float(value)
-        raw: float | int = 0 if math.isnan(number) else round((number - offset) / scale)
+        if math.isnan(number):
+            raw: float | int = 0 if fail_raw is None else fail_raw
+        else:
+            raw = round((number - offset) / scale)
         raw = min(max(int(raw), low), high)
     else:
         raw = float(value)

@@ -48,8 +48,8 @@ def encode_value(tag: Tag, value: TagValue, *, clamp: bool = False) -> bool | in
             raise WriteRefused(tag.name, f"value {value!r} does not fit {tag.type.value}")
         return number
     if not math.isfinite(number):
-        if clamp:
-            return 0
+        if clamp:  # a failed channel: the PLC's sentinel when the tag declares one
+            return tag.fail_raw if tag.fail_raw is not None and math.isnan(number) else 0
         raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
     raw = round((number - tag.offset) / tag.scale)
     low, high = limits

@@ -133,6 +133,7 @@ class Plant:
             for name in reversed(self._task_names):
                 await self.supervisor.stop_task(name)
         self._task_names.clear()
+        self.pace.close()
         for hub in self.hubs.values():
             await hub.stop()  # closes the connection its (stopped) task left open
 

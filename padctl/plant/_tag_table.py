@@ -46,8 +46,9 @@ class TagTable:
 
     Quality is decided when a sample is read, never cached: STALE when the last good update
     is older than the PLC's `stale_after_s` (wall seconds: the wire's time, whatever the clock
-    rate), BAD when the value is NaN or outside the tag's engineering range, or when the
-    source said so.
+    rate), BAD when the value is NaN or outside the tag's engineering range, when the PLC
+    reports the channel failed (the tag's `fail_raw` sentinel, or its `status_tag` true), or
+    when the source said so.
     """
 
     def __init__(self, definition: PadDefinition, clock: Clock) -> None:
@@ -64,6 +65,16 @@ class TagTable:
         self._updated = asyncio.Event()
         self._unique_groups: list[TagGroup] | None = None
         self._stale_groups: set[int] = set()  # ids of groups last found STALE by the sweep
+        # Tags whose PLC reports a failed channel, and the tags a channel status qualifies.
+        self._failure_reported = {
+            slot
+            for slot, tag in enumerate(self._tags)
+            if tag.fail_raw is not None or tag.status_tag is not None
+        }
+        self._dependents: dict[str, list[str]] = {}
+        for tag in self._tags:
+            if tag.status_tag is not None:
+                self._dependents.setdefault(tag.status_tag, []).append(tag.name)
 
     @property
     def definition(self) -> PadDefinition:
@@ -251,6 +262,10 @@ class TagTable:
             if age_wall_s > shared.stale_after_s:
                 quality = Quality.STALE
                 reason = f"last update {age_wall_s:.3f} s ago (limit {shared.stale_after_s} s)"
+            elif slot in self._failure_reported and (
+                failure := self._channel_failure(tag, value, wall_s)
+            ):
+                quality, reason = failure
             elif isinstance(value, float) and math.isnan(value):
                 quality, reason = Quality.BAD, "value is NaN"
             elif not isinstance(value, bool) and not tag.in_range(value):
@@ -266,12 +281,32 @@ class TagTable:
             t_received_wall_s=shared.received_wall_s,
         )
 
+    def _channel_failure(
+        self, tag: Tag, value: TagValue, wall_s: float
+    ) -> tuple[Quality, str] | None:
+        """How the PLC says this channel failed (BAD), or that it cannot say (UNCERTAIN)."""
+        if tag.fail_raw is not None and not isinstance(value, bool) and tag.reads_failed(value):
+            return Quality.BAD, f"channel failed: PLC {tag.plc} reports fail_raw {tag.fail_raw}"
+        if tag.status_tag is not None:
+            status = self._sample(self._slot_by_name[tag.status_tag], wall_s)
+            if not status.is_good:
+                return Quality.UNCERTAIN, (
+                    f"channel status {tag.status_tag} is {status.quality.value}: {status.reason}"
+                )
+            if status.value:
+                return Quality.BAD, f"channel failed: {tag.status_tag} is true"
+        return None
+
     def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
         """Call `listener(names)` with the tags whose value changed; returns a remover."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
     def _notify(self, names: Sequence[str]) -> None:
+        if self._dependents:  # a channel status changes the quality of the tags it qualifies
+            extra = [tag for name in names for tag in self._dependents.get(name, ())]
+            if extra:
+                names = [*names, *extra]
         for listener in list(self._listeners):
             listener(names)
 

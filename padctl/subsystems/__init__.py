@@ -1,5 +1,6 @@
 """Pad subsystems: one state machine per pad system, commands proven by feedback."""
 
+from padctl.subsystems._automatic import AutomaticRules
 from padctl.subsystems._checkout import CheckoutReport, StrokeResult
 from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
 from padctl.subsystems._context import FLAGS, PadContext
@@ -8,11 +9,13 @@ from padctl.subsystems._errors import CommandRefused, SpecError, SubsystemError
 from padctl.subsystems._registry import ALL_SPECS, build_subsystems, compile_all
 from padctl.subsystems._spec import (
     FAULT,
+    AutomaticRule,
     CommandSpec,
     Interlock,
     Mode,
     Origin,
     SubsystemSpec,
+    Vote,
 )
 from padctl.subsystems._subsystem import Subsystem
 from padctl.subsystems._ticket import CommandTicket
@@ -21,6 +24,8 @@ __all__ = [
     "ALL_SPECS",
     "FAULT",
     "FLAGS",
+    "AutomaticRule",
+    "AutomaticRules",
     "CheckoutReport",
     "CommandRefused",
     "CommandSpec",
@@ -35,6 +40,7 @@ __all__ = [
     "Subsystem",
     "SubsystemError",
     "SubsystemSpec",
+    "Vote",
     "build_subsystems",
     "compile_all",
     "compile_spec",

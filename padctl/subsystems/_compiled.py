@@ -8,6 +8,7 @@ from padctl.definition import Actuator, PadDefinition
 from padctl.plant import WriteRefused
 from padctl.plant._plant import check_write
 from padctl.procedure import Condition, ConditionError, parse_condition
+from padctl.subsystems._automatic import CompiledRule
 from padctl.subsystems._context import parse_flag
 from padctl.subsystems._errors import SpecError
 from padctl.subsystems._spec import FAULT, CommandSpec, Interlock, SubsystemSpec, Writes
@@ -29,6 +30,7 @@ class CompiledSubsystem:
     safe_timeout_s: float
     actuators: tuple[Actuator, ...]
     recognise: tuple[tuple[str, tuple[Condition, ...]], ...]
+    automatic: tuple[CompiledRule, ...] = ()
 
 
 def compile_spec(spec: SubsystemSpec, definition: PadDefinition) -> CompiledSubsystem:
@@ -98,6 +100,28 @@ def compile_spec(spec: SubsystemSpec, definition: PadDefinition) -> CompiledSubs
             actuators.append(definition.actuator(name))
         except KeyError as error:
             problems.append(f"actuators: {error.args[0]}")
+    automatic = []
+    for rule in spec.automatic:
+        where = f"automatic rule {rule.name!r}"
+        if rule.command not in commands:
+            problems.append(f"{where}: no command {rule.command!r}")
+            continue
+        states = rule.in_states or spec.command(rule.command).source
+        for state in states:
+            if state.name not in names:
+                problems.append(f"{where}: state {state!r} is not one of {spec.states.__name__}")
+        votes = []
+        for vote in rule.when:
+            if not 1 <= vote.count <= len(vote.conditions):
+                problems.append(
+                    f"{where}: {vote.count} of {len(vote.conditions)} conditions is impossible"
+                )
+            votes.append((conditions(vote.conditions, where), vote.count))
+        if not votes:
+            problems.append(f"{where}: a rule needs a trigger (when)")
+        automatic.append(
+            CompiledRule(rule=rule, votes=tuple(votes), states=frozenset(s.name for s in states))
+        )
     compiled = CompiledSubsystem(
         spec=spec,
         commands=commands,
@@ -108,6 +132,7 @@ def compile_spec(spec: SubsystemSpec, definition: PadDefinition) -> CompiledSubs
             (state.name, conditions(texts, f"recognise {state.name}"))
             for state, texts in spec.recognise
         ),
+        automatic=tuple(automatic),
     )
     if problems:
         raise SpecError(spec.name, problems)

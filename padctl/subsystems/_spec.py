@@ -54,6 +54,25 @@ class CommandSpec:
 
 
 @dataclass(frozen=True)
+class Vote:
+    """At least `count` of `conditions` hold, each on a GOOD sample."""
+
+    conditions: tuple[str, ...]
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class AutomaticRule:
+    """A command a subsystem gives by itself when its trigger holds (subsystems._automatic)."""
+
+    name: str  # what it is, for people: "fire alarm on the PLC's latched alarm"
+    command: str
+    when: tuple[Vote, ...]
+    in_states: tuple[enum.Enum, ...] = ()  # empty: the command's own source states
+    retry_s: float = 10.0  # clock seconds between attempts while the trigger lasts
+
+
+@dataclass(frozen=True)
 class SubsystemSpec:
     """A whole pad system: its state machine as data, its safe state and its actuators."""
 
@@ -74,6 +93,8 @@ class SubsystemSpec:
     # States the plant may leave by itself (e.g. a vehicle that boots when power comes on):
     # recognised at start-up, but not watched at rest for uncommanded changes.
     unwatched_at_rest: tuple[enum.Enum, ...] = field(default=())
+    # Commands the subsystem gives by itself in AUTO when a trigger holds (see _automatic).
+    automatic: tuple[AutomaticRule, ...] = field(default=())
 
     def transition_table(self) -> list[dict[str, str]]:
         """Every transition as {source, trigger, dest}, commands first, then the generic ones."""

@@ -2,8 +2,9 @@
 
 The ground power reaches the vehicle through the mast, so an operator's retract needs the
 vehicle on internal power and is two-step: `arm_retract`, then `retract` (hazardous). At
-liftoff the countdown retracts it with `retract_at_liftoff` (origin SEQUENCE in AUTO): that
-one needs a liftoff contact instead of internal power. RETRACT and CONNECT are held commands,
+liftoff, if it is still connected, its automatic rule retracts it with `retract_at_liftoff`
+(two of the three liftoff contacts made, the mast in AUTO as a count leaves it): that command
+needs a liftoff contact instead of internal power. RETRACT and CONNECT are held commands,
 dropped once the end position is proven.
 
 Safing drops both held commands (the PLC watchdog's safe values): the mast stops where it
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import enum
 
-from padctl.subsystems._spec import CommandSpec, Interlock, SubsystemSpec
+from padctl.subsystems._spec import AutomaticRule, CommandSpec, Interlock, SubsystemSpec, Vote
 
 
 class CableMastState(enum.Enum):
@@ -33,8 +34,8 @@ VEHICLE_ON_INTERNAL = Interlock(
     "vehicle on internal power (the mast carries ground power)", "VEH-PWR-INT == true"
 )
 PNEUMATIC_SUPPLY = Interlock("mast pneumatic supply 5 bar or more", "CBM-PT-601 >= 5")
-# 2-of-3 voting is not expressible in a condition (all are ANDed); the countdown votes the
-# contacts and issues retract_at_liftoff, which itself checks contact 1 as a guard.
+# The automatic rule votes the contacts 2 of 3; the command itself checks contact 1 as a guard.
+LIFTOFF_CONTACTS = tuple(f"VEH-LIFTOFF-{n} == true" for n in (1, 2, 3))
 LIFTOFF_CONTACT = Interlock("liftoff contact 1 made", "VEH-LIFTOFF-1 == true")
 
 _RETRACT = (("CBM-M-601-CONNECT-CMD", False), ("CBM-M-601-RETRACT-CMD", True))
@@ -119,6 +120,13 @@ CABLE_MAST = SubsystemSpec(
     safe_writes=_STOP,
     safe_feedback=("CBM-M-601-RETRACT-CMD == false", "CBM-M-601-CONNECT-CMD == false"),
     safe_timeout="cable_mast_stop",
+    automatic=(
+        AutomaticRule(
+            "retract at liftoff (2 of 3 liftoff contacts)",
+            "retract_at_liftoff",
+            when=(Vote(LIFTOFF_CONTACTS, count=2),),
+        ),
+    ),
     # The pad definition lists no actuator for M-601: nothing for the watch or a checkout.
     actuators=(),
     recognise=(

@@ -1,27 +1,19 @@
 """Fire detection and suppression: flame detectors FD-811..816, PLC alarm XA-801, agent FV-831.
 
-It acts on its own, apart from the countdown: `FireAutoRelease` watches the detectors and,
-with the subsystem in AUTO (the panel's automatic-release position), commands `alarm` and
-then `suppress` as a sequence would. In MANUAL the operators command every step (a manual
-call point, manual release); closing the agent valve and resetting the latched alarm are
-always an operator's decision.
+It acts on its own, apart from the countdown: its automatic rules (data in the spec, run
+by the station, see padctl.subsystems._automatic) watch the detectors and, with the
+subsystem in AUTO (the panel's automatic-release position), command `alarm` and then
+`suppress` as a sequence would; a refused release (an empty agent bottle, stale data) is
+tried again every 10 s while the fire lasts. In MANUAL the operators command every step (a
+manual call point, manual release); closing the agent valve and resetting the latched alarm
+are always an operator's decision.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 
-import structlog
-
-from padctl.clock import Clock
-from padctl.plant import Plant
-from padctl.subsystems._errors import CommandRefused
-from padctl.subsystems._spec import CommandSpec, Interlock, Mode, Origin, SubsystemSpec
-from padctl.subsystems._subsystem import Subsystem
-from padctl.tasks import cancel_and_wait
-
-log = structlog.get_logger()
+from padctl.subsystems._spec import AutomaticRule, CommandSpec, Interlock, SubsystemSpec, Vote
 
 
 class FireSuppressionState(enum.Enum):
@@ -51,6 +43,7 @@ NO_FLAME = tuple(
     Interlock(f"no flame in zone {zone} ({where})", f"{detector} == false")
     for (zone, where), detector in zip(ZONES.items(), DETECTORS, strict=True)
 )
+FLAME_SEEN = tuple(f"{detector} == true" for detector in DETECTORS)
 AGENT_VALVE_CLOSED = Interlock("agent valve FV-831 closed", "FIR-FV-831-ZSC == true")
 
 FIRE_SUPPRESSION = SubsystemSpec(
@@ -114,115 +107,33 @@ FIRE_SUPPRESSION = SubsystemSpec(
     safe_feedback=("FIR-FV-831-ZSC == true",),
     safe_timeout="FIR-FV-831",
     actuators=("FIR-FV-831",),
+    automatic=(
+        # The alarm on the PLC's latched alarm, or on two detectors should its latch fail.
+        AutomaticRule(
+            "fire alarm on the PLC's latched alarm",
+            "alarm",
+            when=(Vote((f"{ALARM_TAG} == true",)),),
+        ),
+        AutomaticRule(
+            "fire alarm on two flame detectors",
+            "alarm",
+            when=(Vote(FLAME_SEEN, count=2),),
+        ),
+        # The agent while the fire is confirmed: two detectors, or the latched alarm and one.
+        AutomaticRule(
+            "agent release on two flame detectors",
+            "suppress",
+            when=(Vote(FLAME_SEEN, count=2),),
+        ),
+        AutomaticRule(
+            "agent release on the latched alarm and one flame detector",
+            "suppress",
+            when=(Vote((f"{ALARM_TAG} == true",)), Vote(FLAME_SEEN)),
+        ),
+    ),
     recognise=(
         (S.SUPPRESSING, ("FIR-FV-831-ZSO == true",)),
         (S.FIRE_ALARM, (f"{ALARM_TAG} == true", "FIR-FV-831-ZSC == true")),
         (S.MONITORING, (f"{ALARM_TAG} == false", "FIR-FV-831-ZSC == true")),
     ),
 )
-
-
-class FireAutoRelease:
-    """Automatic release: a detected fire takes the subsystem to FIRE_ALARM, then SUPPRESSING.
-
-    Acts only with the subsystem in AUTO, as a sequence (Origin.SEQUENCE), and judges only
-    GOOD samples. The alarm is given on the PLC's latched alarm XA-801 or on two detectors
-    (2 out of 6, should the PLC's latch fail); the agent is released while the fire is
-    confirmed: two detectors, or the latched alarm and one detector. A command refused (an
-    empty agent bottle, stale data) is retried every `retry_s` while the fire lasts.
-    """
-
-    def __init__(
-        self,
-        subsystem: Subsystem,
-        *,
-        plant: Plant,
-        clock: Clock,
-        actor: str = "fire_suppression.auto",
-        retry_s: float = 10.0,
-    ) -> None:
-        if subsystem.spec is not FIRE_SUPPRESSION:
-            raise ValueError(f"FireAutoRelease drives fire_suppression, not {subsystem.name}")
-        self._subsystem = subsystem
-        self._plant = plant
-        self._clock = clock
-        self.actor = actor
-        self._retry_s = retry_s
-        self._seen_state = ""
-        self._attempted_s: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._run(), name="fire-auto-release")
-
-    async def stop(self) -> None:
-        self._stopping = True  # ends the loop even if a cancellation is lost in a write
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
-
-    async def __aenter__(self) -> FireAutoRelease:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    def _is_true(self, tag: str) -> bool:
-        sample = self._plant.read(tag)
-        return sample.is_good and sample.value is True
-
-    def detectors_active(self) -> list[str]:
-        """The flame detectors that see a flame now (GOOD samples only)."""
-        return [tag for tag in DETECTORS if self._is_true(tag)]
-
-    def fire_alarm(self) -> bool:
-        """The PLC's latched alarm, or two detectors."""
-        return self._is_true(ALARM_TAG) or len(self.detectors_active()) >= 2
-
-    def fire_confirmed(self) -> bool:
-        """A fire burning now: two detectors, or the latched alarm and one detector."""
-        active = len(self.detectors_active())
-        return active >= 2 or (active >= 1 and self._is_true(ALARM_TAG))
-
-    def due(self) -> str | None:
-        """The command the automatic release would give now, if any."""
-        subsystem = self._subsystem
-        if subsystem.mode is not Mode.AUTO or subsystem.busy:
-            return None
-        state = subsystem.machine_state
-        if state != self._seen_state:
-            self._seen_state = state
-            self._attempted_s.clear()
-        if state == S.MONITORING.name and self.fire_alarm():
-            name = "alarm"
-        elif state == S.FIRE_ALARM.name and self.fire_confirmed():
-            name = "suppress"
-        else:
-            return None
-        last_s = self._attempted_s.get(name)
-        if last_s is not None and self._clock.now() - last_s < self._retry_s:
-            return None
-        return name
-
-    async def check(self) -> None:
-        """Give the command that is due, if any (never waits for its feedback)."""
-        name = self.due()
-        if name is None:
-            return
-        self._attempted_s[name] = self._clock.now()
-        log.warning(
-            "fire_auto_command", command=name, detectors=self.detectors_active(), actor=self.actor
-        )
-        try:
-            await self._subsystem.command(name, actor=self.actor, origin=Origin.SEQUENCE)
-        except CommandRefused as refusal:  # journaled by the subsystem; retried later
-            log.error("fire_auto_command_refused", command=name, reason=refusal.reason)
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await self._plant.table.wait_for(lambda _t: self.due() is not None, timeout_s=1.0)
-            if not self._stopping:
-                await self.check()

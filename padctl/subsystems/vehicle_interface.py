@@ -7,8 +7,8 @@ and safing is the cutoff too (it also interrupts an engine start in flight). Lif
 confirmed on the liftoff contacts.
 
 A condition cannot vote 2-of-3: `confirm_liftoff` needs all three contacts (a refusal is
-harmless: nothing is written and nothing faults). The countdown, which votes 2-of-3, also
-issues the cable mast's `retract_at_liftoff`.
+harmless: nothing is written and nothing faults). The cable mast's automatic rule, which
+votes 2-of-3, retracts the mast at liftoff if it is still connected.
 """
 
 from __future__ import annotations
