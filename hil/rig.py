@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from hil._rig_model import ContractTest, RigFile
 from hil._rig_resolve import resolve_rig
 from padctl.definition import PadDefinition
 from padctl.plant import BenchWriteGuard, WriteAllowance, WriteConfirmation
-from padctl.yaml_lines import Location, YamlWithLines, load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, Location, YamlWithLines, load_yaml_with_lines
 
 
 class RigError(Exception):
@@ -117,13 +116,8 @@ def load_rig(path: Path | str) -> Rig:
     file_path = Path(path)
     try:
         document = load_yaml_with_lines(file_path)
-    except OSError as error:
-        raise RigError(file_path, [f"{file_path}:1: file: {error.strerror}"]) from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error)
-        raise RigError(file_path, [f"{file_path}:{line}: yaml: {problem}"]) from error
+    except DataFileError as error:
+        raise RigError(file_path, [str(error)]) from None
     try:
         parsed = RigFile.model_validate(document.data)
     except ValidationError as error:

@@ -1,4 +1,9 @@
-"""Load YAML keeping the line of every mapping key and sequence item, for errors."""
+"""Load YAML keeping the line of every mapping key and sequence item, for errors.
+
+Every data file padctl reads (pad, rig, countdown, LCC, procedure, scenario, users) comes
+through `load_yaml_with_lines`: whatever is wrong with the file itself (unreadable, binary,
+not UTF-8, empty, malformed YAML, not a mapping) is one DataFileError, 'file:line: problem'.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,11 @@ from typing import Any
 
 import yaml
 
+from padctl.text_files import DataFileError, read_text_file
+
 Location = tuple[str | int, ...]
+
+MAX_NODES = 1_000_000  # values built from one file: aliases must not expand without end
 
 
 class YamlWithLines:
@@ -27,38 +36,108 @@ class YamlWithLines:
 
 
 def load_yaml_with_lines(path: Path) -> YamlWithLines:
-    """Parse `path`; raise yaml.YAMLError (with its own line) on malformed YAML."""
-    text = path.read_text(encoding="utf-8")
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    lines: dict[Location, int] = {}
-    if node is None:
-        return YamlWithLines(None, {(): 1})
-    data = _construct(node, (), lines, yaml.SafeLoader(""))
+    """Parse `path` as one YAML mapping; DataFileError (one line, with its line) if it is not."""
+    text = read_text_file(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            raise DataFileError(
+                path,
+                1,
+                "document: no YAML in the file (empty, or only comments); "
+                "expected a mapping of keys to values",
+            )
+        if not isinstance(node, yaml.MappingNode):
+            found = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+            raise DataFileError(
+                path,
+                node.start_mark.line + 1,
+                f"document: expected a mapping of keys to values, found {found}",
+            )
+        lines: dict[Location, int] = {}
+        data = _Builder(lines).build(node, ())
+    except yaml.YAMLError as error:
+        raise DataFileError(path, *_yaml_problem(error, text)) from None
+    except RecursionError:
+        raise DataFileError(path, 1, "yaml: nested too deeply") from None
     return YamlWithLines(data, lines)
 
 
-def _construct(
-    node: yaml.Node, location: Location, lines: dict[Location, int], loader: yaml.SafeLoader
-) -> Any:
-    lines.setdefault(location, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """The line and a one-line description of a YAML error."""
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, max(error.position, 0)) + 1
+        return line, f"yaml: character #x{error.character:04x}: {error.reason}"
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = " ".join(str(error.problem or error).split())
+        if error.context:
+            context = " ".join(error.context.split())
+            joined = problem.startswith("but ")  # "expected X, but found Y" split in two
+            problem = f"{context}, {problem}" if joined else f"{problem} ({context})"
+        return line, f"yaml: {problem}"
+    return 1, f"yaml: {' '.join(str(error).split())}"
+
+
+class _Builder:
+    """Builds Python values from composed nodes, noting lines; refuses cycles and blow-ups."""
+
+    def __init__(self, lines: dict[Location, int]) -> None:
+        self.lines = lines
+        self.loader = yaml.SafeLoader("")
+        self.nodes = 0
+        self.open: set[int] = set()  # nodes being built: meeting one again is a cycle
+
+    def build(self, node: yaml.Node, location: Location) -> Any:
+        self.lines.setdefault(location, node.start_mark.line + 1)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise yaml.constructor.ConstructorError(
+                problem=f"more than {MAX_NODES} values (aliases expanding without end?)",
+                problem_mark=node.start_mark,
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return self.loader.construct_object(node)
+        if id(node) in self.open:
+            raise yaml.constructor.ConstructorError(
+                problem="an alias refers to a value that contains it (a cycle)",
+                problem_mark=node.start_mark,
+            )
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, location)
+            return self._sequence(node, location)
+        finally:
+            self.open.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, location: Location) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    problem="a key must be a plain value, not a list or a mapping",
+                    problem_mark=key_node.start_mark,
+                )
+            key = self.loader.construct_object(key_node)
             if key in result:
                 raise yaml.constructor.ConstructorError(
                     problem=f"duplicate key {key!r} (a later value would silently win)",
                     problem_mark=key_node.start_mark,
                 )
             child = (*location, key)
-            lines[child] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, child, lines, loader)
+            self.lines[child] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, child)
         return result
-    if isinstance(node, yaml.SequenceNode):
+
+    def _sequence(self, node: yaml.Node, location: Location) -> list[Any]:
         items = []
         for index, item_node in enumerate(node.value):
             child = (*location, index)
-            lines[child] = item_node.start_mark.line + 1
-            items.append(_construct(item_node, child, lines, loader))
+            self.lines[child] = item_node.start_mark.line + 1
+            items.append(self.build(item_node, child))
         return items
-    return loader.construct_object(node)
+
+
+__all__ = ["DataFileError", "Location", "YamlWithLines", "load_yaml_with_lines"]

@@ -28,7 +28,7 @@ from padctl.countdown import (
     parse_duration,
     parse_t_time,
 )
-from padctl.countdown._files import structural_problems, yaml_problem
+from padctl.countdown._files import structural_problems
 from padctl.definition import (
     DefinitionError,
     PadDefinition,
@@ -38,7 +38,7 @@ from padctl.definition import (
 from padctl.procedure import ConditionError, parse_condition, sequences_dir
 from padctl.subsystems import ALL_SPECS
 from padctl.training import EndWhen, ExpectedResponse, PlannedFault, ResponseKind, TrainingPlan
-from padctl.yaml_lines import load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 from simulators._scenario_pad import check_fault, undo_of
 from simulators.pad_model import PadModel
 
@@ -172,8 +172,8 @@ def load_scenario(path: Path) -> Scenario:
     """Load and check a scenario against its pad, countdown and LCC; ScenarioError if not."""
     try:
         document = load_yaml_with_lines(path)
-    except Exception as error:
-        raise ScenarioError(path, [yaml_problem(path, error)]) from error
+    except DataFileError as error:
+        raise ScenarioError(path, [str(error)]) from None
     try:
         parsed = _ScenarioFile.model_validate(document.data)
     except ValidationError as error:

@@ -71,7 +71,11 @@ plcs:
 # (rig file text with #! on the line the problem is on, field named, words of the problem)
 _BROKEN = {
     "yaml syntax": (_BASE + "tags: include: [LOX-*] #!\n", "yaml", "mapping values"),
-    "not a mapping": ("- just #!\n- a list\n", "document", "a rig file is a mapping"),
+    "not a mapping": (
+        "- just #!\n- a list\n",
+        "document",
+        "expected a mapping of keys to values, found a list",
+    ),
     "unknown key": (_BASE + "rate_limit: 3 #!\n", "rate_limit", "Extra inputs"),
     "missing pad": ("rig: test-rig #!\nplcs:\n  - {id: PROP}\n", "pad", "Field required"),
     "bad rig name": (_BASE.replace("rig: test-rig", "rig: Test Rig #!"), "rig", "pattern"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,13 @@ def load_definition_or_exit(path: Path | None) -> PadDefinition:
             typer.echo(problem, err=True)
         typer.echo(f"padctl: {len(error.problems)} problem(s); nothing was started", err=True)
         raise typer.Exit(2) from None
+
+
+def check_rate_or_exit(rate: float, command: str) -> None:
+    """A clock rate must be a finite number above 0; else say so and exit 2."""
+    if not (math.isfinite(rate) and rate > 0):
+        typer.echo(f"padctl {command}: --rate {rate:g}: must be a number above 0", err=True)
+        raise typer.Exit(2)
 
 
 def setup_logging(level: str, file: Path | None) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from padctl.cli._app import (
     LogFileOption,
     LogLevelOption,
     PadOption,
     app,
+    check_rate_or_exit,
     load_definition_or_exit,
     setup_logging,
 )
@@ -36,21 +36,23 @@ from padctl.countdown import (
 from padctl.definition import DefinitionError, PadDefinition, load_pad_definition
 from padctl.procedure import ProcedureError, load_procedure, sequences_dir
 from padctl.subsystems import ALL_SPECS
+from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 
 COUNTDOWN_FILE = "countdown.yaml"
 LCC_FILE = "lcc.yaml"
 
 
 def _problems_of(path: Path, definition: PadDefinition) -> list[str]:
-    """Every problem of one data file, whatever kind it is (by its top-level key)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        return [f"{path}:1: cannot read: {error}"]
-    kind = next(iter(data), None) if isinstance(data, dict) else None
+    """Every problem of one data file, whatever kind it is (by its top-level key).
+
+    DataFileError if the file cannot be read as a YAML mapping at all.
+    """
+    data = load_yaml_with_lines(path).data
+    kind = next(iter(data), None)
     try:
         if kind == "countdown":
-            profiles = data.get("profiles") or ["(none)"]
+            listed = data.get("profiles")
+            profiles = listed if isinstance(listed, list) and listed else ["(none)"]
             problems: list[str] = []
             for profile in profiles:
                 try:
@@ -85,11 +87,18 @@ def validate_command(
     paths: Annotated[list[Path], typer.Argument(help="Sequence, LCC, procedure or pad files.")],
     pad: PadOption = None,
 ) -> None:
-    """Check data files against the pad: every reference, time order, holds and windows."""
+    """Check data files against the pad: every reference, time order, holds and windows.
+
+    Exits 1 when a file has problems, 2 when a file cannot be read as YAML at all.
+    """
     definition = load_definition_or_exit(pad)
-    failed = 0
+    failed = unreadable = 0
     for path in paths:
-        problems = _problems_of(path, definition)
+        try:
+            problems = _problems_of(path, definition)
+        except DataFileError as error:
+            problems = [str(error)]
+            unreadable += 1
         for problem in problems:
             typer.echo(problem, err=True)
         if problems:
@@ -98,7 +107,7 @@ def validate_command(
             typer.echo(f"{path}: OK")
     if failed:
         typer.echo(f"padctl validate: {failed} of {len(paths)} file(s) have problems", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(2 if unreadable else 1)
 
 
 @app.command("countdown")
@@ -135,6 +144,7 @@ def countdown_command(
     log_file: LogFileOption = None,
 ) -> None:
     """Run the countdown (on simulators), or print its planned timeline."""
+    check_rate_or_exit(rate, "countdown")
     setup_logging(log_level, log_file)
     definition = load_definition_or_exit(pad)
     sequence_path = sequence_file or sequences_dir() / COUNTDOWN_FILE

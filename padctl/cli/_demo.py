@@ -13,6 +13,7 @@ from padctl.cli._app import (
     LogLevelOption,
     PadOption,
     app,
+    check_rate_or_exit,
     load_definition_or_exit,
     setup_logging,
 )
@@ -53,9 +54,7 @@ def demo_command(
     if not headless:
         typer.echo("padctl demo: the operator console is not built yet; use --headless", err=True)
         raise typer.Exit(2)
-    if rate <= 0:
-        typer.echo("padctl demo: --rate must be above 0", err=True)
-        raise typer.Exit(2)
+    check_rate_or_exit(rate, "demo")
     definition = load_definition_or_exit(pad)
     procedure_path = procedure or sequences_dir() / DEMO_PROCEDURE
     try:

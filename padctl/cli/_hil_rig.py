@@ -16,7 +16,7 @@ from hil._rig_desk import DeskEvent, replay_at_desk, windowless
 from hil._rig_programs import ask_on_terminal, parse_value, record, write_once
 from hil._rig_sims import SimulatorError, SimulatorProcess, rig_on_bench
 from hil.rig import Rig, RigError, load_rig, parse_endpoint
-from padctl.cli._app import LogFileOption, LogLevelOption, setup_logging
+from padctl.cli._app import LogFileOption, LogLevelOption, check_rate_or_exit, setup_logging
 from padctl.cli._hil import hil_app
 from padctl.cli._runtime import run
 from padctl.clock import ScaledClock
@@ -290,11 +290,13 @@ def replay_command(
         raise typer.Exit(2)
     rig_path = rig or Path(str(recorded_rig))
     loaded = _load(rig_path, "replay")
-    recorded_rate = float(recording.header.get("clock_rate", 1.0))
+    try:
+        recorded_rate = float(recording.header.get("clock_rate", 1.0))
+    except (TypeError, ValueError):
+        typer.echo(f"padctl hil replay: {recording_file}:1: header: bad clock_rate", err=True)
+        raise typer.Exit(2) from None
     replay_rate = rate if rate is not None else recorded_rate
-    if replay_rate <= 0:
-        typer.echo("padctl hil replay: --rate must be above 0", err=True)
-        raise typer.Exit(2)
+    check_rate_or_exit(replay_rate, "hil replay")
     definition = loaded.definition
     try:
         lcc_path = lcc or sequences_dir() / "lcc.yaml"

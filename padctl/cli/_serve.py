@@ -20,6 +20,7 @@ from padctl.cli._app import (
     LogLevelOption,
     PadOption,
     app,
+    check_rate_or_exit,
     load_definition_or_exit,
     setup_logging,
 )
@@ -175,10 +176,9 @@ def serve_command(
     if not sim and rate != 1.0:
         typer.echo("padctl serve: --rate is for simulators (--sim) only", err=True)
         raise typer.Exit(2)
-    if rate <= 0 or arm_timeout <= 0 or update_period <= 0:
-        typer.echo(
-            "padctl serve: --rate, --arm-timeout and --update-period must be above 0", err=True
-        )
+    check_rate_or_exit(rate, "serve")
+    if not (arm_timeout > 0 and update_period > 0):
+        typer.echo("padctl serve: --arm-timeout and --update-period must be above 0", err=True)
         raise typer.Exit(2)
     setup_logging(log_level, log_file)
     definition = load_definition_or_exit(pad)

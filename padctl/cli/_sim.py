@@ -17,6 +17,7 @@ from padctl.cli._app import (
     LogLevelOption,
     PadOption,
     app,
+    check_rate_or_exit,
     load_definition_or_exit,
     setup_logging,
 )
@@ -62,11 +63,9 @@ def sim_command(
     log_level: LogLevelOption = "info",
     log_file: LogFileOption = None,
 ) -> None:
+    check_rate_or_exit(rate, "sim")
     setup_logging(log_level, log_file)
     definition = load_definition_or_exit(pad)
-    if rate <= 0:
-        typer.echo("padctl sim: --rate must be above 0", err=True)
-        raise typer.Exit(2)
     schedule: list[tuple[float, str]] = []
     for spec in fault or []:
         at_text, _, command = spec.strip().partition(" ")

@@ -13,6 +13,8 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from padctl.yaml_lines import DataFileError, load_yaml_with_lines
+
 DEFAULT_USERS_FILE = Path("padctl-users.yaml")
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 PROPELLANT_SUBSYSTEMS = frozenset(
@@ -86,12 +88,15 @@ class UsersFile:
         if not path.exists():
             return users
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise UsersError(f"{path}: cannot read: {error}") from None
-        entries = data.get("users") if isinstance(data, dict) else None
+            document = load_yaml_with_lines(path)
+        except DataFileError as error:
+            raise UsersError(str(error)) from None
+        entries = document.data.get("users")
         if not isinstance(entries, dict):
-            raise UsersError(f"{path}: expected a mapping 'users: {{NAME: {{role: ...}}}}'")
+            raise UsersError(
+                f"{path}:{document.line_of(('users',))}: users: expected a mapping "
+                "'users: {NAME: {role: ...}}'"
+            )
         for name, entry in entries.items():
             users.records[str(name)] = _record(path, str(name), entry)
         return users

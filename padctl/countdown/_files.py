@@ -9,15 +9,6 @@ from pydantic import ValidationError
 from padctl.yaml_lines import YamlWithLines
 
 
-def yaml_problem(path: Path, error: BaseException) -> str:
-    if isinstance(error, OSError):
-        return f"{path}:1: {error.strerror or error}"
-    mark = getattr(error, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else 1
-    problem = getattr(error, "problem", None) or str(error)
-    return f"{path}:{line}: yaml: {problem}"
-
-
 def structural_problems(path: Path, document: YamlWithLines, error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors():

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 from padctl.countdown._tclock import parse_t_time
 from padctl.definition import PadDefinition, TagType
 from padctl.plant import Sample
-from padctl.yaml_lines import load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 
 
 class LccAction(enum.StrEnum):
@@ -153,12 +153,12 @@ class LccError(Exception):
 
 def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
     """Load and check an LCC table against a pad; LccError listing every problem."""
-    from padctl.countdown._files import structural_problems, yaml_problem
+    from padctl.countdown._files import structural_problems
 
     try:
         document = load_yaml_with_lines(path)
-    except Exception as error:
-        raise LccError(path, [yaml_problem(path, error)]) from error
+    except DataFileError as error:
+        raise LccError(path, [str(error)]) from None
     try:
         parsed = _LccFile.model_validate(document.data)
     except ValidationError as error:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from padctl.countdown._files import structural_problems, yaml_problem
+from padctl.countdown._files import structural_problems
 from padctl.countdown._tclock import parse_duration, parse_t_time
 from padctl.definition import PadDefinition
 from padctl.procedure import Condition, ConditionError, parse_condition
 from padctl.subsystems import SubsystemSpec
-from padctl.yaml_lines import load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 
 
 class _Strict(BaseModel):
@@ -145,8 +145,8 @@ def load_sequence(
     """Load one profile of a countdown file; SequenceError listing every problem."""
     try:
         document = load_yaml_with_lines(path)
-    except Exception as error:
-        raise SequenceError(path, [yaml_problem(path, error)]) from error
+    except DataFileError as error:
+        raise SequenceError(path, [str(error)]) from None
     try:
         parsed = _SequenceFile.model_validate(document.data)
     except ValidationError as error:
@@ -208,11 +208,22 @@ def load_sequence(
         )
     start_t_s = t_time(parsed.start, at("start"))
     terminal_t_s = t_time(parsed.terminal_count, at("terminal_count"))
+    for field, text, t_s in (
+        ("start", parsed.start, start_t_s),
+        ("terminal_count", parsed.terminal_count, terminal_t_s),
+    ):
+        if t_s > 0:
+            problems.append(f"{at(field)}: {field} {text} is after T-0")
     events: list[Event] = []
     previous_t_s = -float("inf")
     for index, item in enumerate(parsed.events):
         where = at("events", index)
         event_t_s = t_time(item.at, where)
+        if event_t_s > 0:
+            problems.append(
+                f"{where}: {item.name!r} at {item.at} is after T-0: the count ends at liftoff; "
+                "post-launch steps belong in post_launch (run once liftoff is confirmed)"
+            )
         if event_t_s < previous_t_s:
             problems.append(f"{where}: {item.name!r} at {item.at} is before the event above it")
         previous_t_s = max(previous_t_s, event_t_s)

@@ -7,7 +7,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from padctl.definition._model import (
@@ -19,7 +18,7 @@ from padctl.definition._model import (
     Tag,
     TagType,
 )
-from padctl.yaml_lines import Location, YamlWithLines, load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, Location, YamlWithLines, load_yaml_with_lines
 
 
 class DefinitionError(Exception):
@@ -42,13 +41,8 @@ def load_pad_definition(path: Path | str | None = None) -> PadDefinition:
     file_path = Path(path) if path is not None else reference_pad_path()
     try:
         document = load_yaml_with_lines(file_path)
-    except OSError as error:
-        raise DefinitionError(file_path, [f"{file_path}:1: file: {error.strerror}"]) from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error)
-        raise DefinitionError(file_path, [f"{file_path}:{line}: yaml: {problem}"]) from error
+    except DataFileError as error:
+        raise DefinitionError(file_path, [str(error)]) from None
     return validate_pad_document(document, file_path)
 
 

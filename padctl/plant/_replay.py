@@ -28,6 +28,7 @@ from padctl.clock import Clock
 from padctl.plant._sample import Quality, Sample, TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
 from padctl.tasks import cancel_and_wait
+from padctl.text_files import DataFileError, read_text_file
 
 log = structlog.get_logger()
 
@@ -80,9 +81,9 @@ class RecordingError(Exception):
 def read_recording(path: Path) -> Recording:
     """Read a recording file; RecordingError naming `file:line` on anything malformed."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise RecordingError(f"{path}: {error.strerror}") from error
+        lines = read_text_file(path, max_bytes=None).splitlines()
+    except DataFileError as error:
+        raise RecordingError(str(error)) from None
     if not lines:
         raise RecordingError(f"{path}:1: empty file, not a {RECORDING_FORMAT}")
     try:

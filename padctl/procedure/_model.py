@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from padctl.definition import PadDefinition
 from padctl.plant import TagValue, WriteRefused
 from padctl.plant._plant import check_write
 from padctl.procedure._conditions import Condition, ConditionError, parse_condition
-from padctl.yaml_lines import Location, YamlWithLines, load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, Location, YamlWithLines, load_yaml_with_lines
 
 
 class ProcedureError(Exception):
@@ -68,12 +67,8 @@ def load_procedure(path: Path, definition: PadDefinition) -> Procedure:
     """Load and validate a procedure against a pad; ProcedureError listing every problem."""
     try:
         document = load_yaml_with_lines(path)
-    except OSError as error:
-        raise ProcedureError(path, [f"{path}:1: {error.strerror}"]) from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise ProcedureError(path, [f"{path}:{line}: yaml: {error}"]) from error
+    except DataFileError as error:
+        raise ProcedureError(path, [str(error)]) from None
     try:
         parsed = _ProcedureFile.model_validate(document.data)
     except ValidationError as error:
