@@ -35,8 +35,8 @@ from padctl.console import (
     UsersFile,
     create_app,
 )
-from padctl.countdown import load_lcc, load_sequence
-from padctl.definition import load_pad_definition
+from padctl.countdown import CountdownSequence, Criterion, load_lcc, load_sequence
+from padctl.definition import PadDefinition, load_pad_definition
 from padctl.procedure import sequences_dir
 from padctl.subsystems import ALL_SPECS
 
@@ -77,7 +77,8 @@ def write_users(path: Path) -> UsersFile:
     return users
 
 
-def station_source(folder: Path) -> Callable[[], AbstractAsyncContextManager[StationHandle]]:
+def reference_test_flight() -> tuple[PadDefinition, CountdownSequence, tuple[Criterion, ...]]:
+    """The reference pad, its test-flight count and its launch commit criteria."""
     definition = load_pad_definition()
     sequence = load_sequence(
         sequences_dir() / "countdown.yaml",
@@ -85,7 +86,11 @@ def station_source(folder: Path) -> Callable[[], AbstractAsyncContextManager[Sta
         definition=definition,
         specs=ALL_SPECS,
     )
-    criteria = load_lcc(sequences_dir() / "lcc.yaml", definition)
+    return definition, sequence, load_lcc(sequences_dir() / "lcc.yaml", definition)
+
+
+def station_source(folder: Path) -> Callable[[], AbstractAsyncContextManager[StationHandle]]:
+    definition, sequence, criteria = reference_test_flight()
 
     def source() -> AbstractAsyncContextManager[StationHandle]:
         return simulated_station(

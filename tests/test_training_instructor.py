@@ -13,10 +13,7 @@ import pytest
 from padctl.cli._serve import simulated_station
 from padctl.cli._train import train
 from padctl.console import Console, ConsoleConfig, Role, StationHandle, User, UsersFile
-from padctl.countdown import CountState, load_lcc, load_sequence, parse_t_time
-from padctl.definition import load_pad_definition
-from padctl.procedure import sequences_dir
-from padctl.subsystems import ALL_SPECS
+from padctl.countdown import CountState, parse_t_time
 from padctl.training import (
     CheckpointError,
     StationCheckpoint,
@@ -26,6 +23,7 @@ from padctl.training import (
     stale_sources,
 )
 from simulators.scenario import load_scenario
+from tests.console_fixtures import reference_test_flight
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 JUMP = Path(__file__).parent / "data" / "training" / "jump.yaml"
@@ -154,14 +152,7 @@ async def test_instructor_controls_and_their_refusals(tmp_path: Path) -> None:
 
 
 async def test_instructor_commands_need_a_training_run(tmp_path: Path) -> None:
-    definition = load_pad_definition()
-    sequence = load_sequence(
-        sequences_dir() / "countdown.yaml",
-        profile="test-flight",
-        definition=definition,
-        specs=ALL_SPECS,
-    )
-    criteria = load_lcc(sequences_dir() / "lcc.yaml", definition)
+    definition, sequence, criteria = reference_test_flight()
     async with simulated_station(
         definition, rate=10.0, sequence=sequence, lcc=criteria, journal_path=tmp_path / "j.sqlite"
     ) as handle:

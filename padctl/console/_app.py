@@ -24,8 +24,9 @@ from padctl.console._auth import SESSION_COOKIE, LoginThrottle, Session, Session
 from padctl.console._authority import AuthorityBoard
 from padctl.console._commands import CommandDesk, Injector
 from padctl.console._state import ConsoleSettings, StateTracker
-from padctl.console._users import Role, UsersError, UsersFile
+from padctl.console._users import Role, User, UsersError, UsersFile
 from padctl.console._ws import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHENTICATED, Hub, encode
+from padctl.off_loop import OffLoopWorker
 from padctl.plant import record_soon
 from padctl.station import Station
 
@@ -65,12 +66,20 @@ class Console:
         self.config = config
         self.station = handle.station
         self.injector = handle.injector
+        # Off the control loop: password hashing on a thread of its own (a burst of guesses
+        # must not delay a journal search), encodes and journal searches on another.
+        self.passwords = OffLoopWorker("padctl-console-passwords")
+        self.offload = OffLoopWorker("padctl-console-offload")
         self.sessions = SessionStore(config.sessions, config.wall)
         self.throttle = LoginThrottle(config.wall)
         self.authority = AuthorityBoard(tuple(handle.station.subsystems))
         self.arms = ArmBoard(config.wall, config.epoch, config.arm_timeout_wall_s)
         self.desk = CommandDesk(
-            station=self.station, authority=self.authority, arms=self.arms, injector=self.injector
+            station=self.station,
+            authority=self.authority,
+            arms=self.arms,
+            injector=self.injector,
+            offload=self.offload,
         )
         self.tracker = StateTracker(
             station=self.station,
@@ -90,6 +99,7 @@ class Console:
             update_period_wall_s=config.settings.update_period_wall_s,
             on_session_end=self._session_ended,
             on_tick=self.users,
+            offload=self.offload,
         )
         self._users_mtime = _mtime(config.users.path)
 
@@ -199,22 +209,25 @@ async def login(request: Request) -> Response:
     name, password = body["username"].strip(), body["password"]
     address = request.client.host if request.client else "unknown"
     keys = (f"user:{name}", f"address:{address}")
-    wait_s = console.throttle.retry_after_s(*keys)
-    if wait_s > 0:
+
+    async def verify() -> User | None:  # argon2, ~0.1 s: never on the control loop
+        return await console.passwords.run(console.users().verify, name, password)
+
+    verdict = await console.throttle.attempt(keys, verify)
+    if verdict.retry_after_s > 0:
         await console.station.journal.append(
             "console_login_throttled", {"username": name, "address": address}, actor="console"
         )
+        wait_s = verdict.retry_after_s
         return _error(
             429, f"too many failed logins: try again in {wait_s:.0f} s", retry_after_s=round(wait_s)
         )
-    user = console.users().verify(name, password)
+    user = verdict.user
     if user is None:
-        console.throttle.failed(*keys)
         await console.station.journal.append(
             "console_login_failed", {"username": name, "address": address}, actor="console"
         )
         return _error(401, "wrong user name or password")
-    console.throttle.succeeded(*keys)
     session = console.sessions.open(user)
     await console.station.journal.append(
         "console_login", {"address": address, "role": user.role.value}, actor=user.name

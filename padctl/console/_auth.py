@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from padctl.console._users import User
@@ -84,6 +85,15 @@ class SessionStore:
         return len(self._sessions)
 
 
+@dataclass(frozen=True)
+class LoginVerdict:
+    """One login attempt judged: the user it proved, or none; `retry_after_s` > 0 when it was
+    refused unheard (too many recent failures for its name or its address)."""
+
+    user: User | None
+    retry_after_s: float = 0.0
+
+
 @dataclass
 class LoginThrottle:
     """Refuses logins for a name or from an address after too many recent failures."""
@@ -94,6 +104,31 @@ class LoginThrottle:
     lockout_wall_s: float = 60.0
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _locked_until: dict[str, float] = field(default_factory=dict)
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def attempt(
+        self, keys: tuple[str, ...], verify: Callable[[], Awaitable[User | None]]
+    ) -> LoginVerdict:
+        """Judge one attempt: refused at once while a key is locked out, else `verify`d and
+        its failure or success counted.
+
+        `verify` runs off the loop (argon2 takes ~0.1 s), so attempts could overlap: they take
+        turns here, and each attempt's failure counts before the next one is judged, exactly
+        as when hashing ran on the loop (at most `max_failures` guesses per name or address).
+        """
+        wait_s = self.retry_after_s(*keys)
+        if wait_s > 0:
+            return LoginVerdict(None, wait_s)
+        async with self._turn:
+            wait_s = self.retry_after_s(*keys)
+            if wait_s > 0:
+                return LoginVerdict(None, wait_s)
+            user = await verify()
+            if user is None:
+                self.failed(*keys)
+            else:
+                self.succeeded(*keys)
+            return LoginVerdict(user)
 
     def retry_after_s(self, *keys: str) -> float:
         """Seconds until these keys may try again; 0 when they may now."""

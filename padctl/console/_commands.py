@@ -20,6 +20,7 @@ from padctl.console._instructor import (
 from padctl.console._journal_query import JournalQuery, run_query
 from padctl.console._users import User
 from padctl.countdown import CountdownRefused
+from padctl.off_loop import OffLoopWorker
 from padctl.plant import Quality
 from padctl.station import Station
 from padctl.subsystems import CommandRefused, Mode
@@ -44,8 +45,10 @@ class CommandDesk:
         authority: AuthorityBoard,
         arms: ArmBoard,
         injector: Injector | None = None,
+        offload: OffLoopWorker | None = None,
     ) -> None:
         self._station = station
+        self._offload = offload or OffLoopWorker("padctl-console-offload")
         self._authority = authority
         self._arms = arms
         self._injector = injector
@@ -260,7 +263,7 @@ class CommandDesk:
         elif command == "alarm.unshelve":
             await station.alarms.unshelve(args["alarm_id"], actor=actor, note=args["note"])
         elif command == "journal.query":
-            return await run_query(station.journal, JournalQuery(**args))
+            return await run_query(station.journal, JournalQuery(**args), self._offload)
         elif command == "sim.inject":
             if self._injector is None:
                 raise _Refused(

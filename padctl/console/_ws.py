@@ -17,7 +17,9 @@ from padctl.console._arming import ArmBoard
 from padctl.console._auth import Session, SessionStore
 from padctl.console._authority import AuthorityBoard
 from padctl.console._commands import CommandDesk
+from padctl.console._encode import encode, encode_off_loop
 from padctl.console._state import StateTracker
+from padctl.off_loop import OffLoopWorker
 from padctl.station import Station
 from padctl.tasks import cancel_and_wait
 
@@ -27,10 +29,7 @@ MAX_PENDING_UPDATES = 40  # a console this far behind gets a fresh snapshot inst
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 MAX_MESSAGE_CHARS = 16_384
-
-
-def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+__all__ = ["CLOSE_FORBIDDEN_ORIGIN", "CLOSE_UNAUTHENTICATED", "Client", "Hub", "encode"]
 
 
 @dataclass(eq=False)
@@ -43,9 +42,12 @@ class Client:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     resync: bool = False
     has_snapshot: bool = False  # nothing is sent before the first snapshot
+    snapshot_seq: int = -1  # the seq of the last snapshot put: older updates are dropped
     closing: str = ""  # why the server is closing it
 
     def push(self, kind: str, text: str, seq: int = 0) -> None:
+        if kind == "update" and seq <= self.snapshot_seq:
+            return  # built before the snapshot this console already has (encoded meanwhile)
         self.pending.append((kind, seq, text))
         if kind == "update" and len(self.pending) > MAX_PENDING_UPDATES:
             answers = [item for item in self.pending if item[0] != "update"]
@@ -58,6 +60,7 @@ class Client:
         kept = [item for item in self.pending if item[0] != "update" or item[1] > seq]
         self.pending = deque([("snapshot", seq, text), *kept])
         self.has_snapshot = True
+        self.snapshot_seq = max(self.snapshot_seq, seq)
         self.wake.set()
 
     def close(self, reason: str) -> None:
@@ -80,6 +83,7 @@ class Hub:
         update_period_wall_s: float,
         on_session_end: Callable[[Session, str], None],
         on_tick: Callable[[], object] = lambda: None,
+        offload: OffLoopWorker | None = None,
     ) -> None:
         self._station = station
         self.tracker = tracker
@@ -90,6 +94,7 @@ class Hub:
         self._period_wall_s = update_period_wall_s
         self._on_session_end = on_session_end
         self._on_tick = on_tick
+        self._offload = offload or OffLoopWorker("padctl-console-offload")
         self.clients: set[Client] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -156,7 +161,7 @@ class Hub:
                 actor=arm.armed_by.name,
             )
         update = await self.tracker.update()
-        text = encode(update)
+        text = await encode_off_loop(update, self._offload)  # once, for every console
         for client in self.clients:
             client.push("update", text, update["seq"])
 
@@ -180,7 +185,7 @@ class Hub:
 
     async def _send_snapshot(self, client: Client) -> None:
         snapshot = await self.tracker.snapshot(client.session.user)
-        client.put_snapshot(encode(snapshot), snapshot["seq"])
+        client.put_snapshot(await encode_off_loop(snapshot, self._offload), snapshot["seq"])
 
     async def _receive_loop(self, client: Client) -> None:
         websocket, session = client.websocket, client.session
@@ -201,7 +206,7 @@ class Hub:
                 except json.JSONDecodeError as error:
                     message = {"request_id": None, "type": f"not JSON ({error.msg})"}
             answer = await self._desk.handle(session.user, message)
-            client.push("answer", encode(answer))
+            client.push("answer", await encode_off_loop(answer, self._offload))
 
     async def _send_loop(self, client: Client) -> None:
         try:

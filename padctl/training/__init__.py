@@ -30,7 +30,7 @@ from padctl.training._plan import (
     TrainingPlan,
 )
 from padctl.training._recorder import Recorder, Recording
-from padctl.training._report import ReportInputs, write_report
+from padctl.training._report import ReportInputs, draw_report, write_report
 from padctl.training._run import (
     PadFactory,
     RunSetup,
@@ -73,6 +73,7 @@ __all__ = [
     "TrainingRefused",
     "TrainingSession",
     "capture_station",
+    "draw_report",
     "file_digest",
     "load_checkpoint",
     "nominal_checkpoints",

@@ -7,7 +7,8 @@
 - report.html: the score table, what else the team did, and the three plots.
 
 Times are minutes of pad clock since the run's start. Plots are drawn with matplotlib's
-object API on the Agg canvas (no display, no global pyplot state).
+object API on the Agg canvas (no display, no global pyplot state), on a worker thread when
+drawn from asyncio code (`draw_report`): a second or more of plotting never stalls the loop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from padctl.countdown import Criterion, format_t_time
 from padctl.journal import JournalEntry
+from padctl.off_loop import OffLoopWorker
 from padctl.training._plan import TrainingPlan
 from padctl.training._recorder import Recording
 from padctl.training._scoring import Note, RunScore, Status
@@ -58,6 +60,11 @@ class ReportInputs:
     result: str
     end_reason: str
     trainee: str
+
+
+async def draw_report(folder: Path, inputs: ReportInputs) -> Path:
+    """`write_report` on a worker thread of its own; the HTML file's path."""
+    return await OffLoopWorker("padctl-training-report").run(write_report, folder, inputs)
 
 
 def write_report(folder: Path, inputs: ReportInputs) -> Path:

@@ -24,7 +24,7 @@ from padctl.training._console import TrainingConsole, open_console
 from padctl.training._history import DEFAULT_HISTORY_FILE, record_run
 from padctl.training._plan import EndWhen, TrainingPlan
 from padctl.training._recorder import Recorder
-from padctl.training._report import ReportInputs, write_report
+from padctl.training._report import ReportInputs, draw_report
 from padctl.training._scoring import RunScore, score_run
 from padctl.training._trainer import Trainer
 
@@ -157,7 +157,7 @@ async def run_training(
         inputs = ReportInputs(
             plan, score, recorder.recording, entries, setup.lcc, result, end_reason, options.trainee
         )
-        report = write_report(options.report, inputs)
+        report = await draw_report(options.report, inputs)
     run_id = None
     if options.history is not None:
         run_id = record_run(
