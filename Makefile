@@ -42,7 +42,7 @@ lint: venv
 # the rate governor slows a count when the loop lags, so the counts share the cores too.
 # pytest exits 5 when it collected no test: that must fail, never pass silently.
 PYTEST_WORKERS ?= 4
-PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist load -p no:cacheprovider
+PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1 -p no:cacheprovider
 
 test: venv debian-packages lint
 	$(PYTEST) --durations=15; status=$$?; \

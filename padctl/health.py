@@ -179,7 +179,7 @@ class PadHealth:
         alarms.set_condition(
             LOOP_LAG_ALARM_ID,
             lag_s > self.loop_lag_limit_wall_s,
-            detail=f"p99 {lag_s * 1000:.1f} ms over the last 2 s",
+            detail=f"p99 {lag_s * 1000:.1f} ms over the last 10 s",
         )
 
     def _link_detail(self, plc_id: str, fresh: PlcFreshness) -> str:

@@ -154,7 +154,7 @@ class Station:
         )
         self._health = health
         journal.add_failure_listener(health.journal_failed)
-        loop_lag.add_listener(lambda monitor: plant.pace.note_lag(monitor.p99_wall_s))
+        loop_lag.add_listener(lambda monitor: plant.pace.note_lag(monitor.recent_max_wall_s))
         stack.callback(plant.pace.add_listener(self._rate_changed))
         supervisor.spawn("loop-lag", loop_lag.run, deadline_wall_s=2.0)
         await stack.enter_async_context(plant)

@@ -191,6 +191,10 @@ class PadModel:
             raise ValueError(f"slow factor must be a positive number, not {factor}")
         self._actuator(tag_prefix).slow_factor = factor
 
+    def actuator_settled(self, tag_prefix: str) -> bool:
+        """True when the actuator has come to rest where its command sends it."""
+        return self._actuator(tag_prefix).settled
+
     def sensor_bias(self, tag: str, bias: float) -> None:
         """Add `bias` (engineering units) to a numeric measurement; 0 removes it."""
         sensor = self._sensor(tag)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 
 import psutil
 import pytest
+import structlog
 
 
 @pytest.fixture(autouse=True)
@@ -60,19 +62,54 @@ def _no_leaked_threads() -> Iterator[None]:
         pytest.fail(f"test left thread(s) running: {still}")
 
 
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A command run in-process (`padctl ... --log-level warning`) configures structlog for
+    the whole worker: put the configuration back, or a later test that captures info
+    events (structlog.testing.capture_logs) sees none of them."""
+    saved = structlog.get_config()
+    dependencies = {
+        name: (logger.handlers[:], logger.propagate, logger.level)
+        for name in ("pymodbus", "asyncua")
+        for logger in [logging.getLogger(name)]
+    }
+    yield
+    structlog.configure(**saved)
+    for name, (handlers, propagate, level) in dependencies.items():
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = handlers, propagate
+        logger.setLevel(level)
+
+
 # The longest tests start first, so they overlap the many short ones instead of ending the
-# run alone: whole counts, then browser tests, then the other slow ones.
+# run alone: whole counts, then browser tests, then the other slow ones, each dealt beside a
+# short one.
 _LONG_FIRST = ("whole_count", "e2e", "slow")
+_LONGEST = ("tests.test_whole_count_recycle", "tests.test_countdown_reference")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
+        module = item.module.__name__ if item.module is not None else ""
+        if module in _LONGEST and item.get_closest_marker("whole_count") is not None:
+            return -1
         for index, marker in enumerate(_LONG_FIRST):
             if item.get_closest_marker(marker) is not None:
                 return index
         return len(_LONG_FIRST)
 
-    items.sort(key=rank)
+    ranked = sorted(items, key=rank)
+    longs = [item for item in ranked if rank(item) < len(_LONG_FIRST)]
+    shorts = [item for item in ranked if rank(item) == len(_LONG_FIRST)]
+    # Alternate long and short: with `--dist load --maxschedchunk 1` each worker is dealt
+    # two tests at a time, so no worker starts two long ones back to back.
+    interleaved: list[pytest.Item] = []
+    while longs or shorts:
+        if longs:
+            interleaved.append(longs.pop(0))
+        if shorts:
+            interleaved.append(shorts.pop(0))
+    items[:] = interleaved
     for item in items:
         if item.module is not None and item.module.__name__.startswith(_TIMING_MODULES):
             item.add_marker(pytest.mark.timing)

@@ -19,6 +19,7 @@ from padctl.subsystems import (
     Subsystem,
     SubsystemSpec,
     build_subsystems,
+    compile_all,
 )
 from simulators.pad import SimulatedPad
 from simulators.pad_model import PadModel
@@ -67,9 +68,9 @@ async def pad_rig(
 ) -> AsyncIterator[PadRig]:
     """Simulated reference pad at `rate`, padctl connected, every subsystem started."""
     clock = ScaledClock(rate)
-    definition = load_pad_definition()
+    definition = pad_for(specs, load_pad_definition())
     model = PadModel(definition)
-    sim = SimulatedPad(definition, clock, process=model, scan_wall_s=0.01)
+    sim = SimulatedPad(definition, clock, process=model)
     live = await sim.start()
     try:
         async with AsyncJournal(tmp_path / "journal.sqlite", clock=clock) as journal:
@@ -95,6 +96,39 @@ async def pad_rig(
                     await alarms.stop()
     finally:
         await sim.stop()
+
+
+def pad_for(specs: tuple[SubsystemSpec, ...], definition: PadDefinition) -> PadDefinition:
+    """The reference pad cut down to the PLCs the subsystems under test read or write: a test
+    of one subsystem serves and polls only its own PLCs (the physics stays whole)."""
+    names: set[str] = set()
+    for compiled in compile_all(definition, specs).values():
+        for command in compiled.commands.values():
+            names |= {c.tag for _, c in command.permissives} | {c.tag for c in command.feedback}
+            names |= {tag for tag, _ in (*command.spec.writes, *command.spec.after)}
+        names |= {c.tag for c in compiled.safe_feedback}
+        names |= {tag for tag, _ in compiled.spec.safe_writes}
+        names |= {c.tag for _, rules in compiled.recognise for c in rules}
+        names |= {c.tag for rule in compiled.automatic for votes, _ in rule.votes for c in votes}
+        for actuator in compiled.actuators:
+            names |= {actuator.command, actuator.on_feedback, actuator.off_feedback or ""}
+    plcs = {definition.tag(name).plc for name in names if definition.has_tag(name)}
+    if not plcs or plcs == {plc.id for plc in definition.plcs}:  # no subsystem: the whole pad
+        return definition
+    kept = definition.model_copy(
+        update={
+            "plcs": [plc for plc in definition.plcs if plc.id in plcs],
+            "tags": [tag for tag in definition.tags if tag.plc in plcs],
+            "actuators": [
+                actuator
+                for actuator in definition.actuators
+                if definition.tag(actuator.command).plc in plcs
+            ],
+        }
+    )
+    for cached in ("_plcs_by_id", "_tags_by_name", "_actuators_by_name"):
+        kept.__dict__.pop(cached, None)
+    return kept
 
 
 def reads(rig: PadRig, tag: str, value: TagValue) -> bool:

@@ -12,6 +12,7 @@ import pytest
 
 from padctl.clock import Deadline, FollowerClock, ManualClock, ScaledClock
 from padctl.definition import load_pad_definition
+from padctl.loop_lag import RECENT, WINDOW, LoopLagMonitor
 from padctl.pace import Pace, Window, ladder_floor
 from padctl.plant import Quality, TagTable
 
@@ -153,3 +154,18 @@ def test_the_pace_rejects_a_nonsense_rate() -> None:
         with pytest.raises(ValueError, match="finite number"):
             pace.request(bad)
     assert pace.requested_rate == 10.0
+
+
+def test_one_late_wake_up_slows_the_clock_but_only_sustained_lag_alarms() -> None:
+    monitor = LoopLagMonitor(ManualClock())
+    for _ in range(WINDOW):
+        monitor.record(0.001)
+    monitor.record(0.200)  # one 200 ms stall (a GC pass, a busy neighbour)
+    assert monitor.recent_max_wall_s == pytest.approx(0.200)  # the governor reacts at once
+    assert monitor.p99_wall_s == pytest.approx(0.001)  # but it is not sustained lag
+    for _ in range(5):
+        monitor.record(0.080)
+    assert monitor.p99_wall_s == pytest.approx(0.080)  # six in ten seconds: the alarm's figure
+    for _ in range(RECENT):
+        monitor.record(0.001)
+    assert monitor.recent_max_wall_s == pytest.approx(0.001)

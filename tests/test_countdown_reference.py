@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from padctl.clock import real_clock
 from padctl.countdown import load_lcc, load_sequence
 from padctl.definition import load_pad_definition
+from padctl.journal import Journal
 from padctl.subsystems import ALL_SPECS
 
 pytestmark = pytest.mark.slow
@@ -70,11 +72,22 @@ def test_reference_files_load_for_both_profiles() -> None:
 
 @pytest.mark.whole_count
 @pytest.mark.timeout(900)
-def test_nominal_test_flight_count_lifts_off() -> None:
-    done = _count("--profile", "test-flight")
+def test_nominal_test_flight_count_lifts_off(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite"
+    done = _count("--profile", "test-flight", "--journal", str(journal))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "LIFTOFF"
     holds = [line.split("HOLD", 1)[1].strip() for line in _lines(done, "HOLD")]
     assert holds == ["built-in hold BIH-1", "built-in hold BIH-2 - GO/NO-GO poll open"]
     assert not _lines(done, "CUTOFF") and not _lines(done, "FAILED")
     assert any("thermal_conditioning.start_without_fairing" in x for x in _lines(done, "COMMAND"))
+    # A nominal count raises no alarm at all (nuisance alarms teach a team to ignore alarms),
+    # and the rate governor slowed it where the wire needed it, journaled.
+    entries = Journal(journal, clock=real_clock()).entries()
+    alarms = [
+        (e.payload["alarm"], e.payload["note"]) for e in entries if e.kind == "alarm_activated"
+    ]
+    assert alarms == []
+    rates = [e.payload["rate"] for e in entries if e.kind == "rate_in_effect"]
+    assert rates and min(rates) < float(RATE)
+    assert "lowest in effect" in done.stderr

@@ -149,6 +149,10 @@ async def test_checkout_passes_then_names_a_slow_heater(tmp_path: Path) -> None:
         report = await tca.checkout(actor="pad-systems")
         assert report.passed, report.results
         assert [r.actuator for r in report.results] == ["TCA-FAN-401", "TCA-E-401"]
+        # The checkout stops the heater as soon as RUN drops (below half output): let it
+        # run down to rest first, or the slowed run-down leaves it half spun up for the next
+        # stroke (measured 7.16 s to running instead of 10 s).
+        assert await rig.wait(lambda: rig.model.actuator_settled("TCA-E-401"), 60)
         rig.model.slow_actuator("TCA-E-401", 4.0)  # 10 s to running, limit 7.5 s
         report = await tca.checkout(actor="pad-systems")
         assert not report.passed

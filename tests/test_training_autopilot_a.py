@@ -61,5 +61,9 @@ async def test_lost_mechanisms_plc(tmp_path: Path) -> None:
 async def test_pad_fire(tmp_path: Path) -> None:
     outcome = await autopilot_run("pad-fire", tmp_path)
     commands = [s for s in outcome.score.responses if s.response.kind is ResponseKind.COMMAND]
-    assert [s.by for s in commands] == ["padsystems"] * 4
+    # alarm and suppress are fire suppression's own (AUTO); closing and resetting are people's
+    assert [(s.response.target, s.by) for s in commands] == [
+        ("fire_suppression.stop_suppression", "padsystems"),
+        ("fire_suppression.reset_alarm", "padsystems"),
+    ]
     assert not outcome.score.ignored_alarms

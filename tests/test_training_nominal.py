@@ -11,7 +11,7 @@ from padctl.cli._train import TEAM, train
 from padctl.training import Autopilot, TrainingSession, TrainOptions
 from simulators.scenario import CHECKPOINTS_DIR, load_scenario
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(180)]
 
 DATA = Path(__file__).resolve().parent / "data" / "training"
 

@@ -25,6 +25,11 @@ class Actuator:
         self.stuck = False
         self.slow_factor = 1.0
 
+    @property
+    def settled(self) -> bool:
+        """At rest where its command sends it (not still travelling or ramping)."""
+        raise NotImplementedError
+
     def outputs(self, out: Outputs) -> None:
         """Write this actuator's feedback tags into `out`."""
         raise NotImplementedError
@@ -82,6 +87,10 @@ class TwoPositionActuator(Actuator):
         return self.position >= 1.0 - SWITCH_BAND
 
     @property
+    def settled(self) -> bool:
+        return self.target is None or self.position == self.target
+
+    @property
     def at_low(self) -> bool:
         return self.position <= SWITCH_BAND
 
@@ -129,6 +138,10 @@ class ControlValve(Actuator):
         self.setpoint_pct = min(max(as_float(value, self.setpoint_pct), 0.0), 100.0)
 
     @property
+    def settled(self) -> bool:
+        return self.position_pct == self.setpoint_pct
+
+    @property
     def fraction(self) -> float:
         return self.position_pct / 100.0
 
@@ -173,6 +186,10 @@ class Motor(Actuator):
     @property
     def running(self) -> bool:
         return self.output > 0.5
+
+    @property
+    def settled(self) -> bool:
+        return self.output == (1.0 if self.commanded else 0.0)
 
     @property
     def speed_rpm(self) -> float:

@@ -51,6 +51,10 @@ class ErectorDrive(Actuator):
         self.withdraw_cmd = False
         self.speed_pct = 0.0
 
+    @property
+    def settled(self) -> bool:
+        return self.rate_deg_s == 0.0
+
     def outputs(self, out: Outputs) -> None:
         out["ERC-ZT-501"] = self.angle_deg
         out["ERC-ZT-502"] = self.angle_deg
