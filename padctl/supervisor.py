@@ -91,6 +91,7 @@ class SupervisedTask:
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Task[object] | None = None
         self._hung = asyncio.Event()
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -105,6 +106,7 @@ class SupervisedTask:
 
     async def stop(self) -> None:
         """Stop the run first (its own cleanup is not interrupted), then the keeper."""
+        self._stopping = True
         task, self._task = self._task, None
         current = self._current
         if current is not None:
@@ -142,8 +144,11 @@ class SupervisedTask:
                     TaskTrouble.HUNG,
                     (f"no progress for {self.deadline_wall_s:g} s; cancelled"),
                 )
-            elif current.cancelled():
+            elif current.cancelled() and self._stopping:
                 raise asyncio.CancelledError  # the supervisor is stopping
+            elif current.cancelled():  # killed by something else: a loss like any other
+                trouble, detail = TaskTrouble.CRASHED, "cancelled from outside its supervisor"
+                log.error("task_crashed", task=self.name, error=detail)
             elif current.exception() is not None:
                 error = current.exception()
                 trouble, detail = TaskTrouble.CRASHED, f"{type(error).__name__}: {error}"

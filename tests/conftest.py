@@ -130,6 +130,8 @@ _TIMING_MODULES = tuple(
         "test_modbus",
         "test_netfault",
         "test_opcua",
+        "test_redundancy",
+        "test_safety_functions",
         "test_subsystem_",
         "test_training_",
         "test_whole_count",
