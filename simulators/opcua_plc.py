@@ -415,11 +415,17 @@ class OpcUaPlcServer:
         return self._values[name]
 
     async def set_values(self, values: Mapping[str, TagValue]) -> None:
-        """Set tags' values: measurements, the PLC heartbeat, or outputs forced safe."""
-        for name in values:
+        """Set tags' values: measurements, the PLC heartbeat, or outputs forced safe.
+
+        Only values that changed are written to the address space: an OPC UA server reports
+        by exception, and padctl takes a publish (or keep-alive) as "the rest still stands"."""
+        changed = []
+        for name, value in values.items():
             self._tag(name)
+            if self._values.get(name) != value:
+                changed.append(name)
         self._values.update(values)
-        await self._push(list(values))
+        await self._push(changed)
 
     async def set_quality(self, qualities: Mapping[str, Quality]) -> None:
         """Make tags report GOOD, UNCERTAIN or BAD status (sensor faults), values unchanged."""

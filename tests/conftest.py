@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import psutil
@@ -137,3 +140,32 @@ _TIMING_MODULES = tuple(
         "test_whole_count",
     )
 )
+
+
+_CPU_LOG = os.environ.get("PADCTL_TEST_CPU_LOG")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """With PADCTL_TEST_CPU_LOG=FILE, append each test's CPU seconds (this worker and the
+    child processes it waited for) as JSON lines: where the suite's time goes."""
+    if not _CPU_LOG:
+        return (yield)
+    before = psutil.Process().cpu_times()
+    started_s = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        after = psutil.Process().cpu_times()
+        cpu_s = sum(after[:4]) - sum(before[:4])
+        with open(_CPU_LOG, "a", encoding="utf-8") as log:
+            log.write(
+                json.dumps(
+                    {
+                        "test": item.nodeid,
+                        "cpu_s": round(cpu_s, 2),
+                        "wall_s": round(time.monotonic() - started_s, 2),
+                    }
+                )
+                + "\n"
+            )

@@ -28,6 +28,9 @@ PADCTL = Path(sys.executable).with_name("padctl")
 # itself (the rate governor) wherever a timing window is in play, to about 10 in the
 # terminal count: the PLC polls stay 20 ms of wall time at any rate.
 RATE = os.environ.get("PADCTL_COUNT_RATE", "400")
+# LOOP-LAG judges the machine, not the pad: beside the rest of the suite on two cores the
+# loop is truly late at times, and saying so is right (tests/test_safety_functions.py).
+HOST_ALARMS = {"LOOP-LAG"}
 NOMINAL_FLIGHT_PRESSURE_BAR = 2.8  # the pressurization regulator (simulators/physics/_gas.py)
 
 
@@ -81,11 +84,13 @@ def test_nominal_test_flight_count_lifts_off(tmp_path: Path) -> None:
     assert holds == ["built-in hold BIH-1", "built-in hold BIH-2 - GO/NO-GO poll open"]
     assert not _lines(done, "CUTOFF") and not _lines(done, "FAILED")
     assert any("thermal_conditioning.start_without_fairing" in x for x in _lines(done, "COMMAND"))
-    # A nominal count raises no alarm at all (nuisance alarms teach a team to ignore alarms),
-    # and the rate governor slowed it where the wire needed it, journaled.
+    # A nominal count raises no pad alarm at all (nuisance alarms teach a team to ignore
+    # alarms), and the rate governor slowed it where the wire needed it, journaled.
     entries = Journal(journal, clock=real_clock()).entries()
     alarms = [
-        (e.payload["alarm"], e.payload["note"]) for e in entries if e.kind == "alarm_activated"
+        (e.payload["alarm"], e.payload["note"])
+        for e in entries
+        if e.kind == "alarm_activated" and e.payload["alarm"] not in HOST_ALARMS
     ]
     assert alarms == []
     rates = [e.payload["rate"] for e in entries if e.kind == "rate_in_effect"]

@@ -14,6 +14,9 @@ from simulators.scenario import CHECKPOINTS_DIR, load_scenario
 pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(180)]
 
 DATA = Path(__file__).resolve().parent / "data" / "training"
+# LOOP-LAG judges the machine, not the pad or the restore: beside the rest of the suite on two
+# cores the loop is truly late at times (the alarm itself: tests/test_safety_functions.py).
+HOST_ALARMS = {"LOOP-LAG"}
 
 
 @pytest.mark.parametrize("checkpoint", ["T-02-50-00", "T-00-36-00", "T-00-12-00"])
@@ -31,6 +34,7 @@ async def test_a_nominal_run_from_a_checkpoint_raises_no_alarm(
         seen["alarms"] = [
             (e.payload.get("alarm"), e.payload.get("detail"))
             for e in await journal.entries(kinds=["alarm_activated"])
+            if e.payload.get("alarm") not in HOST_ALARMS
         ]
         seen["count"] = session.station.countdown.state.name
 

@@ -24,6 +24,7 @@ from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
+FLOOR_WALL_S = 0.02  # the fastest PLC poll: evaluating faster sees no new data
 
 
 class AlarmError(Exception):
@@ -209,8 +210,9 @@ class AlarmManager:
         return number < limit
 
     async def run(self, pulse: Pulse | None = None, *, period_s: float = 0.1) -> None:
-        """Evaluate every `period_s` clock seconds (and at least 10 ms of wall time apart, so a
-        fast simulated clock does not turn this into a busy loop) until cancelled."""
+        """Evaluate every `period_s` clock seconds (and at least `FLOOR_WALL_S` apart: no PLC
+        data comes faster than a poll, and a fast simulated clock must not turn this into a
+        busy loop) until cancelled."""
         clock = self._clock
         while True:
             self.evaluate()
@@ -218,7 +220,7 @@ class AlarmManager:
                 pulse.beat()
             wall_s = clock.monotonic()
             await clock.sleep(period_s)
-            await clock.wall_sleep(0.01 - (clock.monotonic() - wall_s))
+            await clock.wall_sleep(FLOOR_WALL_S - (clock.monotonic() - wall_s))
 
     async def start(self, *, period_s: float = 0.1) -> None:
         """Evaluate on a task of its own (a station runs `run` under its supervisor)."""

@@ -41,7 +41,8 @@ from padctl.tasks import cancel_and_wait
 log = structlog.get_logger()
 
 TICK_S = 0.1  # clock seconds between LCC evaluations ...
-TICK_FLOOR_WALL_S = 0.01  # ... and at least this much wall time (a timed event comes on time)
+TICK_FLOOR_WALL_S = 0.02  # ... and at least a poll's wall time (changed LCC tags and timed
+# events wake the engine at once; the tick only times persistence and windows)
 S = CountState
 
 
