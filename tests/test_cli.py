@@ -6,6 +6,8 @@ import asyncio
 import json
 import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from padctl.clock import ScaledClock
 from padctl.journal import Journal
 from tests.plc_fixtures import MODBUS_TEST_PAD, write_definition
 from tests.processes import PADCTL, run_padctl
+
+PAD_FIRE = Path(__file__).resolve().parents[1] / "simulators" / "scenarios" / "pad-fire.yaml"
 
 
 class _Sim:
@@ -151,3 +155,30 @@ def test_journal_verify_names_the_first_broken_row(tmp_path: Path) -> None:
 def test_help_texts(args: list[str]) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_a_training_run_stopped_by_a_signal_ends_in_one_line(tmp_path: Path) -> None:
+    """SIGTERM to `padctl train` (an instructor's terminal closed, a test harness stopping
+    it): the station stops cleanly and the command says so in one line, no traceback."""
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(PADCTL), "train", str(PAD_FIRE), "--headless", "--autopilot",
+             "--history", str(tmp_path / "history.sqlite"), "--log-level", "info"],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    try:
+        deadline_s = time.monotonic() + 60
+        while b"station_started" not in log.read_bytes():
+            assert time.monotonic() < deadline_s and process.poll() is None, log.read_text()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    err = log.read_text()
+    assert returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "padctl: stopped by a signal (cleanup done)"

@@ -1,5 +1,8 @@
 """The padctl command line: the one place that composes whole programs."""
 
+import asyncio
+import sys
+
 from padctl.cli import (
     _countdown,
     _demo,
@@ -35,5 +38,10 @@ __all__ = [
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A signal (Ctrl-C, SIGTERM) ends any command with one line
+    and exit code 130 after its cleanup has run, never with a traceback."""
+    try:
+        app()
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("padctl: stopped by a signal (cleanup done)", file=sys.stderr)
+        sys.exit(130)
