@@ -451,3 +451,18 @@ def test_kill_9_mid_stream_keeps_every_committed_row(journal_path: Path, tmp_pat
     assert set(reported) <= ids_present
     assert after_crash.id == result.rows_checked + 1
     assert verify_journal(journal_path).ok
+
+
+async def test_the_wall_time_column_is_real_utc_whatever_the_clock_rate(
+    journal_path: Path,
+) -> None:
+    """Finding (issue 12.10): the wall-time column must hold the real UTC time of the row,
+    not the scaled clock's idea of it, even at rate 500."""
+    clock = ScaledClock(500.0)  # its clock seconds run 500 times faster than the wall
+    async with AsyncJournal(journal_path, clock=clock) as journal:
+        before = datetime.now(UTC)
+        entry = await journal.append("command_sent", {"tag": "LOX-FV-101"}, actor="test")
+        after = datetime.now(UTC)
+    written = datetime.fromisoformat(entry.t_wall)
+    assert written.tzinfo == UTC
+    assert before <= written <= after
