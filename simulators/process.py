@@ -102,7 +102,8 @@ class ControlChannel:
         return None
 
     async def _wait_scans(self, request: dict[str, Any]) -> Any:
-        await asyncio.wait_for(self._pad.wait_scans(int(request.get("count", 1))), 30.0)
+        async with asyncio.timeout(30.0):
+            await self._pad.wait_scans(int(request.get("count", 1)))
         return None
 
     async def _stop(self, _request: dict[str, Any]) -> Any:

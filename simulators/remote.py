@@ -96,7 +96,8 @@ class SimulatorProcess:
             limit=16 * 1024 * 1024,  # a captured pad is one long line
         )
         try:
-            ready = await asyncio.wait_for(self._read_ready(), START_TIMEOUT_WALL_S)
+            async with asyncio.timeout(START_TIMEOUT_WALL_S):
+                ready = await self._read_ready()
         except BaseException:
             await self.stop()
             raise
@@ -148,7 +149,10 @@ class SimulatorProcess:
             process.stdin.write(json.dumps({"id": request_id, "op": op, **args}).encode() + b"\n")
             await process.stdin.drain()
         try:
-            answer = await asyncio.wait_for(waiter, CALL_TIMEOUT_WALL_S)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+            # (a SIGTERM) that comes as the answer arrives, and the program runs on.
+            async with asyncio.timeout(CALL_TIMEOUT_WALL_S):
+                answer = await waiter
         finally:
             self._waiting.pop(request_id, None)
         if not answer.get("ok"):
@@ -165,11 +169,13 @@ class SimulatorProcess:
                 await process.stdin.drain()
                 process.stdin.close()
             try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_WALL_S)
+                async with asyncio.timeout(STOP_TIMEOUT_WALL_S):
+                    await process.wait()
             except TimeoutError:
                 process.send_signal(signal.SIGTERM)
                 try:
-                    await asyncio.wait_for(process.wait(), STOP_TIMEOUT_WALL_S)
+                    async with asyncio.timeout(STOP_TIMEOUT_WALL_S):
+                        await process.wait()
                 except TimeoutError:
                     process.kill()
                     await process.wait()

@@ -134,7 +134,8 @@ async def _serve(
                 0.25 if next_at is None else max(0.0, min(0.25, (next_at - clock.now()) / rate))
             )
             try:
-                line = await asyncio.wait_for(lines.get(), timeout=wait_s)
+                async with asyncio.timeout(wait_s):
+                    line = await lines.get()
             except TimeoutError:
                 line = None
             while pending and pending[0][0] + started_s <= clock.now():
