@@ -107,6 +107,8 @@ class HilBench:
             )
             async with plant:
                 assert await plant.wait_connected(15.0), "rig PLCs did not answer"
+                problems = await plant.wait_watchdogs_clear(15.0)
+                assert not problems, problems
                 yield plant, guard, journal
 
 

@@ -78,6 +78,11 @@ async def main(args: argparse.Namespace) -> int:
             if not await plant.wait_connected(20.0):
                 say(ready=False, error="not every PLC answered")
                 return 1
+            # As a station does: a PLC whose watchdog still holds its outputs safe would
+            # overwrite the count's first command (ground power, on a busy machine).
+            if problems := await plant.wait_watchdogs_clear(20.0):
+                say(ready=False, error="; ".join(problems))
+                return 1
             context = PadContext()
             subsystems = build_subsystems(plant=plant, clock=clock, alarms=alarms, context=context)
             await alarms.start()

@@ -78,6 +78,10 @@ async def pad_rig(
             alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
             async with plant:
                 assert await plant.wait_connected(30.0), "simulated PLCs did not answer"
+                # No command before every watchdog is clear: a PLC still holding its outputs
+                # safe would overwrite it (as a station waits at start-up).
+                problems = await plant.wait_watchdogs_clear(30.0)
+                assert not problems, problems
                 context = PadContext()
                 subsystems = build_subsystems(
                     plant=plant, clock=clock, alarms=alarms, context=context, specs=specs

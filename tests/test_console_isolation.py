@@ -23,6 +23,7 @@ from typing import Any, cast
 import pytest
 from argon2 import PasswordHasher
 
+from padctl.clock import next_loop_turn
 from padctl.console import Role, User, UsersFile
 from padctl.console._auth import LoginThrottle
 from padctl.console._encode import PIECE_ITEMS, encode, encode_in_pieces, is_heavy
@@ -145,8 +146,13 @@ async def test_a_job_whose_caller_gave_up_is_skipped() -> None:
     release = threading.Event()
     first = asyncio.ensure_future(worker.run(release.wait, 5.0))
     second = asyncio.ensure_future(worker.run(ran.append, "second"))
-    await asyncio.sleep(0.05)
+    await next_loop_turn()  # both callers have handed their jobs over and wait
+    assert worker.busy and not first.done()
     second.cancel()
+    # The caller has stopped waiting once its cancel is delivered (a loop turn after cancel());
+    # only then is the job's skip promised: releasing the first job earlier was a race.
+    with pytest.raises(asyncio.CancelledError):
+        await second
     release.set()
     assert await first is True
     assert await worker.run(ran.append, "third") is None

@@ -157,10 +157,13 @@ def test_the_count_hold_poll_and_a_two_person_scrub(sockets: dict[str, ConsoleSo
     assert tc.command("count.start")["type"] == "accepted"
     counting = tc.wait_update(lambda u: u["countdown"]["state"] == "COUNTING")
     later = tc.wait_update(lambda u: u["countdown"]["at"] > counting["countdown"]["at"] + 0.2)
-    # T runs at `rate` clock seconds per wall second between the stamps `at`.
+    # T runs at `rate` clock seconds per wall second between the stamps `at` (the rate in
+    # effect: the pace may lower the requested one on a busy machine, and says so).
     dt_wall = later["countdown"]["at"] - counting["countdown"]["at"]
     dt_count = later["countdown"]["t_s"] - counting["countdown"]["t_s"]
-    assert dt_count == pytest.approx(RATE * dt_wall, rel=0.2, abs=0.3)
+    rates = [u["countdown"]["rate"] for u in (counting, later)]
+    assert all(0 < rate <= RATE for rate in rates), rates
+    assert min(rates) * dt_wall * 0.8 - 0.3 <= dt_count <= max(rates) * dt_wall * 1.2 + 0.3
     held = tc.command("count.hold", reason="range safety check")
     assert held["type"] == "accepted", held
     holding = op.wait_update(lambda u: u["countdown"]["state"] == "HOLDING")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
+from padctl.clock import next_loop_turn
 from padctl.countdown import (
     Countdown,
     CountdownRefused,
@@ -122,6 +124,36 @@ async def test_built_in_hold_needs_the_poll_then_cutoff_without_liftoff_then_rec
             ("tc", "test_conductor"),
             ("ps", "pad_systems"),
         ]
+
+
+async def _t_advance_at_first_sight(
+    countdown: Countdown, rig: PadRig, state: str
+) -> tuple[float, float]:
+    """At the first loop turn the count shows `state`: how far T and the clock then move
+    together (count seconds), without giving the loop a turn meanwhile."""
+    while countdown.state.name != state:
+        await next_loop_turn()
+    t_first_s, clock_first_s = countdown.t_now(), rig.clock.now()
+    while rig.clock.now() < clock_first_s + 0.05:  # a few wall ms; no other task runs
+        pass
+    return countdown.t_now() - t_first_s, rig.clock.now() - clock_first_s
+
+
+async def test_t_runs_whenever_the_count_shows_counting(tmp_path: Path) -> None:
+    """A console that reads COUNTING reads a running T: the state change awaits callbacks,
+    and T once began to run only after them (a console saw T stand still while counting)."""
+    async with counting(tmp_path) as (rig, countdown):
+        watch = asyncio.ensure_future(_t_advance_at_first_sight(countdown, rig, "COUNTING"))
+        await countdown.start(actor="tc")
+        t_moved_s, clock_moved_s = await watch
+        assert t_moved_s == pytest.approx(clock_moved_s, abs=1e-3)
+        await countdown.hold(actor="tc", reason="test")
+        await countdown.answer_poll(position="test_conductor", go=True, actor="tc")
+        await countdown.answer_poll(position="pad_systems", go=True, actor="ps")
+        watch = asyncio.ensure_future(_t_advance_at_first_sight(countdown, rig, "COUNTING"))
+        await countdown.resume(actor="tc")
+        t_moved_s, clock_moved_s = await watch
+        assert t_moved_s == pytest.approx(clock_moved_s, abs=1e-3)
 
 
 async def test_event_commands_run_in_turn_and_wait_for_times_out_into_a_hold(

@@ -332,6 +332,24 @@ async def test_async_rows_are_committed_in_call_order(journal_path: Path) -> Non
     assert [(e.id, e.payload["i"]) for e in entries] == [(i + 1, i) for i in range(50)]
 
 
+async def test_a_query_sees_every_row_appended_before_it(journal_path: Path) -> None:
+    """A report queued without waiting (a supervised task's recovery) is found by a query
+    made right after it; the query once read past rows still in the writer's queue."""
+    async with await AsyncJournal.open(journal_path, clock=ScaledClock()) as journal:
+        for round_number in range(20):
+            queued = [
+                journal.append("task_recovered", {"round": round_number, "i": i}, actor="t")
+                for i in range(5)
+            ]
+            rows = await journal.entries(kinds=["task_recovered"])
+            assert [r.payload for r in rows[-5:]] == [
+                {"round": round_number, "i": i} for i in range(5)
+            ]
+            last = await journal.last_entry()
+            assert last is not None and last.payload == {"round": round_number, "i": 4}
+            await asyncio.gather(*queued)
+
+
 async def test_async_append_returns_after_commit(journal_path: Path) -> None:
     async with await AsyncJournal.open(journal_path, clock=ScaledClock()) as journal:
         entry = await journal.append("command_sent", {"tag": "GN2-PV-201"}, actor="pad_systems")

@@ -151,8 +151,19 @@ class Countdown(EventRunner):
         self.t_s = self.t_now()
         self._t_anchor_s = None
 
-    def _run_t(self) -> None:
+    async def _start_t_with(self, trigger: str) -> None:
+        """Run T and change state by `trigger`: T runs before the state says it does.
+
+        The state change awaits its callbacks (a loop turn or more); a console update in
+        between must not show COUNTING with T standing still (T would lose that time).
+        """
+        t_before_s = self.t_s
         self._t_anchor_s = self._clock.now()
+        try:
+            await self._trigger(trigger)
+        except BaseException:
+            self.t_s, self._t_anchor_s = t_before_s, None
+            raise
 
     async def _trigger(self, name: str) -> None:
         await getattr(self, f"t_{name}")()
@@ -193,8 +204,7 @@ class Countdown(EventRunner):
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
             self._l_start_s = self._clock.now()
             self._context.set("count_active", True)
-            await self._trigger("start")
-            self._run_t()
+            await self._start_t_with("start")
             self._emit("START", f"count started by {actor}, profile {self.sequence.profile}")
             self._task = asyncio.create_task(self._supervise(), name="countdown")
 
@@ -239,8 +249,7 @@ class Countdown(EventRunner):
         # A command that faulted has been answered by this hold and its poll: forget it, or
         # it would hold the count again at once.
         self._tickets = [(name, t) for name, t in self._tickets if not t.outcome.done()]
-        await self._trigger("resume")
-        self._run_t()
+        await self._start_t_with("resume")
         self._emit("RESUME", f"count resumed by {actor}")
 
     async def answer_poll(self, *, position: str, go: bool, actor: str) -> None:

@@ -112,18 +112,28 @@ class AsyncJournal:
         kinds: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[JournalEntry]:
-        """Rows with id > since_id, oldest first, optionally only `kinds`, at most `limit`."""
+        """Rows with id > since_id, oldest first, optionally only `kinds`, at most `limit`.
+
+        Every row appended before the call is among them (a report journaled as it happened
+        is found by a query right after it)."""
         self._check_open()
         check_query(since_id=since_id, kinds=kinds, limit=limit)
         wanted = None if kinds is None else frozenset(kinds)
+        await self._appended_so_far()
         return await self._reader.submit(
             lambda conn: select_entries(conn, since_id=since_id, kinds=wanted, limit=limit)
         )
 
     async def last_entry(self) -> JournalEntry | None:
-        """The newest committed row, or None if nothing has been journaled yet."""
+        """The newest row appended before the call, or None if nothing has been journaled."""
         self._check_open()
+        await self._appended_so_far()
         return await self._reader.submit(select_last)
+
+    async def _appended_so_far(self) -> None:
+        """Wait until the writer has dealt with every row queued so far (committed or failed:
+        a failure is its own row's caller's to hear). The writer runs jobs in order."""
+        await self._writer.submit(_nothing)
 
     async def aclose(self) -> None:
         """Commit the rows already queued, close both connections and end both threads."""
@@ -165,3 +175,7 @@ class AsyncJournal:
 
 def _close_connection(conn: sqlite3.Connection) -> None:
     conn.close()
+
+
+def _nothing(_conn: sqlite3.Connection) -> None:
+    """A writer job that only marks its place in the queue."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import math
 import os
+import time
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -65,9 +66,10 @@ _CONNECT_TIMEOUTS = 8
 # dropped socket.
 _ASYNCUA_WATCHDOG_S = 3600.0
 _SESSION_TIMEOUT_MIN_MS = 10_000.0
-# The server sends a keep-alive publish at least this often (in watchdog periods); the
-# subscription counts as dead after this many missed keep-alives.
+# The subscription counts as dead after this many watchdog periods without a publish.
 _KEEPALIVE_MISSED_LIMIT = 3
+# Keep-alive publishes (and looks for them) per stale limit of the PLC's data.
+_CONFIRMS_PER_STALE_LIMIT = 4
 
 
 class OpcUaHub:
@@ -122,6 +124,12 @@ class OpcUaHub:
         self.notification_count = 0
         period_s = min(plc.timeout_s, plc.stale_after_s / 2)
         self._watchdog_period_s = max(period_s, plc.publishing_interval_ms / 1000)
+        # A keep-alive publish at least this often, and the watch looks for one as often: a
+        # steady value is confirmed within half its stale limit of the publish that vouched
+        # for it, with room for a late publish or a late look (one period each).
+        self._confirm_period_s = max(
+            plc.stale_after_s / _CONFIRMS_PER_STALE_LIMIT, plc.publishing_interval_ms / 1000
+        )
 
     @property
     def plc_id(self) -> str:
@@ -267,10 +275,14 @@ class OpcUaHub:
 
     def _subscription_parameters(self) -> ua.CreateSubscriptionParameters:
         interval_ms = self._plc.publishing_interval_ms
-        keepalive_count = max(1, math.ceil(self._watchdog_period_s * 1000 / interval_ms))
+        keepalive_count = max(1, math.ceil(self._confirm_period_s * 1000 / interval_ms))
+        watchdog_count = max(1, math.ceil(self._watchdog_period_s * 1000 / interval_ms))
         return ua.CreateSubscriptionParameters(
             RequestedPublishingInterval=interval_ms,
-            RequestedLifetimeCount=keepalive_count * 3 * _KEEPALIVE_MISSED_LIMIT,
+            # The server keeps a subscription whose client sends no publish request this long.
+            RequestedLifetimeCount=max(keepalive_count, watchdog_count)
+            * 3
+            * _KEEPALIVE_MISSED_LIMIT,
             RequestedMaxKeepAliveCount=keepalive_count,
             MaxNotificationsPerPublish=0,  # no limit
             PublishingEnabled=True,
@@ -326,24 +338,32 @@ class OpcUaHub:
         """Return never; raise when the server stops answering or publishing."""
         limit_s = self._watchdog_period_s * _KEEPALIVE_MISSED_LIMIT + self._plc.timeout_s
         last_publish = subscription.last_publish_at
-        publish_seen_s = self._clock.monotonic()
+        publish_seen_s = read_at_s = self._clock.monotonic()
         while True:
-            await self._sleep_unless_lost(self._watchdog_period_s)
+            await self._sleep_unless_lost(self._confirm_period_s)
             pulse.beat()
             if self._lost.is_set():
                 raise CommError(self.plc_id, self._lost_reason)
             if client.uaclient.state is not UaClientState.CONNECTED:
                 raise CommError(self.plc_id, f"connection {client.uaclient.state.value}")
-            await self._bounded(
-                client.nodes.server_state.read_value(), self._plc.timeout_s, "keep-alive read"
-            )
+            if self._clock.monotonic() - read_at_s >= self._watchdog_period_s:
+                await self._bounded(
+                    client.nodes.server_state.read_value(), self._plc.timeout_s, "keep-alive read"
+                )
+                read_at_s = self._clock.monotonic()
             now_s = self._clock.monotonic()
-            if subscription.last_publish_at != last_publish:
-                last_publish, publish_seen_s = subscription.last_publish_at, now_s
+            published_s = subscription.last_publish_at  # time.monotonic() of its arrival
+            if published_s is not None and published_s != last_publish:
+                last_publish, publish_seen_s = published_s, now_s
                 # A publish (data or keep-alive) arrived: the subscription is alive, and the
-                # values it did not report are unchanged. Report-by-exception must not make a
-                # steady value STALE; only a silent link does.
-                self._table.confirm(self._groups, t_received_s=self._clock.now())
+                # values it did not report were unchanged when it came. Report-by-exception
+                # must not make a steady value STALE; only a silent link does.
+                age_wall_s = max(0.0, time.monotonic() - published_s)
+                self._table.confirm(
+                    self._groups,
+                    t_received_s=self._clock.now() - age_wall_s * self._clock.rate,
+                    received_wall_s=now_s - age_wall_s,
+                )
             elif now_s - publish_seen_s > limit_s:
                 raise CommError(
                     self.plc_id,

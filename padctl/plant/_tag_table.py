@@ -194,13 +194,20 @@ class TagTable:
         if self._listeners and (requalified or previous != value):
             self._notify(group.names if requalified else [name])
 
-    def confirm(self, groups: Iterable[TagGroup], *, t_received_s: float) -> None:
+    def confirm(
+        self,
+        groups: Iterable[TagGroup],
+        *,
+        t_received_s: float,
+        received_wall_s: float | None = None,
+    ) -> None:
         """The source says these values still stand (an OPC UA keep-alive: nothing changed).
 
         Renews the receive time of every group that holds a value and is not BAD, so a steady
         value on a report-by-exception link does not go STALE while the link is alive.
+        `received_wall_s` (clock.monotonic seconds) is when the source said so; now if None.
         """
-        wall_s = self._clock.monotonic()
+        wall_s = self._clock.monotonic() if received_wall_s is None else received_wall_s
         for group in groups:
             if group.quality is not Quality.BAD and group.t_received_s < t_received_s:
                 group.t_received_s = t_received_s
