@@ -14,7 +14,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagType
 from padctl.plant import TagValue
-from padctl.plant._modbus_codec import ReadBlock, encode_value_registers
+from simulators._codec import modbus_registers, modbus_value
 
 log = structlog.get_logger()
 
@@ -55,7 +55,6 @@ class ModbusPlcServer:
         self._tags = list(tags)
         self._addresses = {tag.name: ModbusAddress.parse(tag.address) for tag in self._tags}
         self._tag_by_name = {tag.name: tag for tag in self._tags}
-        self._decoders = {tag.name: self._decoder(tag) for tag in self._tags}
         self._values: dict[str, TagValue] = {}
         for tag in self._tags:
             initial: TagValue = bool(tag.safe) if tag.type is TagType.BOOL else 0.0
@@ -242,14 +241,7 @@ class ModbusPlcServer:
             )
 
     def _encode(self, tag: Tag, value: TagValue) -> list[int]:
-        return encode_value_registers(
-            tag.type,
-            value,
-            scale=tag.scale,
-            offset=tag.offset,
-            word_order=tag.word_order or self._plc.word_order,
-            fail_raw=tag.fail_raw,
-        )
+        return modbus_registers(tag, value, self._plc.word_order)
 
     async def _put(self, tag: Tag, value: TagValue) -> None:
         if self._server is None:
@@ -270,11 +262,4 @@ class ModbusPlcServer:
         )
         if address.table.is_bit_table:
             return bool(raw[0])
-        return self._decoders[tag.name].decode_registers(raw)[0]
-
-    def _decoder(self, tag: Tag) -> ReadBlock:
-        address = ModbusAddress.parse(tag.address)
-        width = 1 if address.table.is_bit_table else tag.type.register_count
-        block = ReadBlock(table=address.table, start=address.offset, count=width, tags=[tag])
-        block.compile(self._plc.word_order)
-        return block
+        return modbus_value(tag, list(raw), self._plc.word_order)

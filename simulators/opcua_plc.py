@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import copy
-import hmac
 import math
-import threading
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import structlog
 from asyncua import Server, ua
-from asyncua.common.utils import ServiceError
-from asyncua.crypto.permission_rules import User, UserRole
-from asyncua.server.address_space import AttributeValue, NodeData
-from asyncua.server.internal_server import InternalServer
-from asyncua.server.standard_address_space import standard_address_space
-from cryptography import x509
 
 from padctl.clock import Clock
 from padctl.definition import OpcUaPlc, Tag, TagType
 from padctl.plant import Quality, TagValue
-from padctl.plant._opcua_codec import VARIANT_TYPES, decode_value, encode_value
-from padctl.plant._opcua_trust import (
-    application_uri_of,
-    is_trusted,
-    load_certificate,
-    load_trusted_certificates,
-    read_private_key,
-)
+from simulators._codec import OPCUA_VARIANT_TYPE, opcua_raw, opcua_value
+from simulators._opcua_address_space import SharedStandardNodesServer
+from simulators._opcua_security import PasswordUsers, SimServerSecurity, configure_security
 
 log = structlog.get_logger()
+
+__all__ = ["OpcUaPlcServer", "SimServerSecurity"]
 
 _YIELD_EVERY_WRITES = 100  # let the server's subscriptions publish between bursts of writes
 _DATA_TYPES = {
@@ -66,152 +50,6 @@ class _SharedDataValue(ua.DataValue):
         return self
 
 
-@dataclass(frozen=True)
-class SimServerSecurity:
-    """Server certificate and key, trusted client certificates and users of a secured simulator.
-
-    With it the server offers only Basic256Sha256 (SignAndEncrypt, and Sign), refuses client
-    certificates that are not in (or directly issued by a CA in) `trusted_clients_dir`, and
-    refuses anonymous users and wrong passwords.
-    """
-
-    certificate: Path
-    private_key: Path
-    trusted_clients_dir: Path
-    users: Mapping[str, str] = field(default_factory=dict)
-
-
-class _PasswordUsers:
-    """Lets in exactly the configured users with their passwords (or anyone, unsecured)."""
-
-    def __init__(self, users: Mapping[str, str], *, anonymous: bool) -> None:
-        self._users = {name: password.encode() for name, password in users.items()}
-        self._anonymous = anonymous
-        self.trusted: list[x509.Certificate] = []
-
-    def get_user(
-        self,
-        iserver: InternalServer,
-        username: str | None = None,
-        password: str | None = None,
-        certificate: Any = None,
-    ) -> User | None:
-        if self._anonymous:
-            return User(role=UserRole.User, name=username)
-        if not certificate:
-            # The session's secure channel is unsecured (no client certificate): asyncua would
-            # let it in with the right password although only Basic256Sha256 is offered.
-            return None
-        if not is_trusted(x509.load_der_x509_certificate(certificate), self.trusted):
-            return None  # the channel's certificate, whatever CreateSession claimed
-        expected = self._users.get(username or "")
-        if expected is None or password is None:
-            return None
-        if not hmac.compare_digest(expected, password.encode()):
-            return None
-        return User(role=UserRole.User, name=username)
-
-
-_STANDARD_NODES: dict[ua.NodeId, NodeData] | None = None
-_STANDARD_NODES_LOCK = threading.Lock()
-
-
-def _standard_nodes() -> dict[ua.NodeId, NodeData]:
-    """The OPC UA standard address space, filled once per process (about 1 s of CPU) and
-    never handed to a server: each server copies the nodes it touches (_NodesCopiedOnUse)."""
-    global _STANDARD_NODES
-    with _STANDARD_NODES_LOCK:
-        if _STANDARD_NODES is None:
-            pristine = InternalServer()
-            standard_address_space.fill_address_space(pristine.node_mgt_service)
-            _STANDARD_NODES = dict(pristine.aspace._nodes)
-        return _STANDARD_NODES
-
-
-def _copy_node(node: NodeData) -> NodeData:
-    copied = NodeData(node.nodeid)
-    for attribute_id, attribute in node.attributes.items():
-        value = AttributeValue(copy.deepcopy(attribute.value))
-        value.value_callback = attribute.value_callback
-        value.value_setter = attribute.value_setter
-        value.datachange_callbacks = dict(attribute.datachange_callbacks)
-        copied.attributes[attribute_id] = value
-    copied.references = list(node.references)
-    copied.call = node.call
-    return copied
-
-
-class _NodesCopiedOnUse(MutableMapping[ua.NodeId, NodeData]):
-    """One server's address space over the shared standard nodes: a node is copied into the
-    server's own dict the first time it is looked up, so no server sees another's writes."""
-
-    def __init__(self, standard: dict[ua.NodeId, NodeData]) -> None:
-        self._standard = standard
-        self._own: dict[ua.NodeId, NodeData] = {}
-        self._deleted: set[ua.NodeId] = set()
-
-    def __getitem__(self, nodeid: ua.NodeId) -> NodeData:
-        node = self._own.get(nodeid)
-        if node is not None:
-            return node
-        if nodeid in self._deleted:
-            raise KeyError(nodeid)
-        node = self._own[nodeid] = _copy_node(self._standard[nodeid])
-        return node
-
-    def __setitem__(self, nodeid: ua.NodeId, node: NodeData) -> None:
-        self._own[nodeid] = node
-        self._deleted.discard(nodeid)
-
-    def __delitem__(self, nodeid: ua.NodeId) -> None:
-        if nodeid not in self:
-            raise KeyError(nodeid)
-        self._own.pop(nodeid, None)
-        if nodeid in self._standard:
-            self._deleted.add(nodeid)
-
-    def __contains__(self, nodeid: object) -> bool:
-        if nodeid in self._own:
-            return True
-        return nodeid in self._standard and nodeid not in self._deleted
-
-    def __iter__(self) -> Iterator[ua.NodeId]:
-        yield from self._own
-        for nodeid in self._standard:
-            if nodeid not in self._own and nodeid not in self._deleted:
-                yield nodeid
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-class _InternalServer(InternalServer):
-    """asyncua's internal server, its standard address space shared and copied on use.
-
-    asyncua fills the standard address space (about 1 s of CPU, some 6,000 nodes) for every
-    server, with `asyncio.to_thread`, which also leaves the loop's default executor thread
-    running. Here it is filled once per process in a one-shot executor, and each server copies
-    only the nodes it touches (asyncua's own shelf loading swaps the node dict the same way).
-    """
-
-    async def load_standard_address_space(self, shelf_file: Path | None = None) -> None:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-opcua-init")
-        try:
-            standard = await asyncio.get_running_loop().run_in_executor(executor, _standard_nodes)
-        finally:
-            executor.shutdown(wait=False)
-        self.aspace._nodes = _NodesCopiedOnUse(standard)  # type: ignore[assignment]
-
-    async def stop(self) -> None:
-        # asyncua lets its server-clock task finish its 1 s sleep; a stopping PLC need not wait.
-        task, self.time_task = self.time_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await super().stop()
-
-
 class OpcUaPlcServer:
     """One simulated OPC UA PLC: a variable per tag under an object named after the PLC."""
 
@@ -234,7 +72,7 @@ class OpcUaPlcServer:
         self._values: dict[str, TagValue] = {tag.name: _initial_value(tag) for tag in self._tags}
         self._status: dict[str, int] = {}
         self._server: Server | None = None
-        self._users = _PasswordUsers({}, anonymous=True)
+        self._users = PasswordUsers({}, anonymous=True)
         self._node_ids: dict[str, ua.NodeId] = {}
         self._host = "127.0.0.1"
         self.port = 0
@@ -253,17 +91,17 @@ class OpcUaPlcServer:
         if self._server is not None:
             raise RuntimeError(f"simulated PLC {self._plc.id} is already running")
         if self._security is None:
-            users = _PasswordUsers({}, anonymous=True)
+            users = PasswordUsers({}, anonymous=True)
         else:
-            users = _PasswordUsers(self._security.users, anonymous=False)
+            users = PasswordUsers(self._security.users, anonymous=False)
         self._users = users
-        server = Server(iserver=_InternalServer(user_manager=users))
+        server = Server(iserver=SharedStandardNodesServer(user_manager=users))
         self._host = host
         await server.init()
         server.set_server_name(f"padctl simulated PLC {self._plc.id}")
         server.set_endpoint(f"opc.tcp://{host}:{port}/padctl/{self._plc.id}")
         server.allow_remote_admin(False)
-        await self._configure_security(server)
+        await configure_security(server, self._security, users, self._plc.id)
         namespace_index = await server.register_namespace(self._plc.namespace)
         self._build_address_space(server, namespace_index)
         try:
@@ -288,45 +126,6 @@ class OpcUaPlcServer:
             secured=self._security is not None,
         )
         return self.port
-
-    async def _configure_security(self, server: Server) -> None:
-        security = self._security
-        if security is None:
-            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-            server.set_identity_tokens([ua.AnonymousIdentityToken])
-            return
-        certificate_bytes = security.certificate.read_bytes()
-        certificate = load_certificate(certificate_bytes)
-        await server.load_certificate(certificate_bytes, _format(certificate_bytes))
-        key_bytes = read_private_key(security.private_key)
-        await server.load_private_key(key_bytes, None, _format(key_bytes))
-        uri = application_uri_of(certificate)
-        if uri is not None:
-            await server.set_application_uri(uri)
-        server.set_security_policy(
-            [
-                ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
-                ua.SecurityPolicyType.Basic256Sha256_Sign,
-            ]
-        )
-        server.set_identity_tokens([ua.UserNameIdentityToken])
-        trusted = load_trusted_certificates(security.trusted_clients_dir)
-        self._users.trusted = trusted
-        plc_id = self._plc.id
-
-        async def validate_client(
-            certificate: x509.Certificate, application: ua.ApplicationDescription
-        ) -> None:
-            if not is_trusted(certificate, trusted):
-                log.warning(
-                    "sim_client_certificate_refused",
-                    plc=plc_id,
-                    subject=certificate.subject.rfc4514_string(),
-                    application=application.ApplicationUri,
-                )
-                raise ServiceError(ua.StatusCodes.BadCertificateUntrusted)
-
-        server.set_certificate_validator(validate_client)
 
     def _build_address_space(self, server: Server, namespace_index: int) -> None:
         """Add the PLC object and all its variables in one call (not one service call each)."""
@@ -455,8 +254,7 @@ class OpcUaPlcServer:
             raise KeyError(f"PLC {self._plc.id} has no tag {name!r}") from None
 
     def _variant(self, tag: Tag) -> ua.Variant:
-        raw = encode_value(tag, self._values[tag.name], clamp=True)
-        return ua.Variant(raw, VARIANT_TYPES[tag.type])
+        return ua.Variant(opcua_raw(tag, self._values[tag.name]), OPCUA_VARIANT_TYPE[tag.type])
 
     def _data_value(self, tag: Tag, now: datetime) -> ua.DataValue:
         return _SharedDataValue(
@@ -469,7 +267,7 @@ class OpcUaPlcServer:
     def _read(self, server: Server, tag: Tag) -> TagValue:
         variant = server.read_attribute_value(self._node_ids[tag.name]).Value
         assert variant is not None
-        return decode_value(tag, variant.Value)
+        return opcua_value(tag, variant.Value)
 
     def _now(self) -> datetime:
         if self._clock is None:
@@ -488,7 +286,3 @@ def _initial_value(tag: Tag) -> TagValue:
 
 def _integral(value: float) -> float | int:
     return int(value) if math.isfinite(value) and value == int(value) else value
-
-
-def _format(content: bytes) -> str:
-    return "pem" if content.lstrip().startswith(b"-----BEGIN") else "der"

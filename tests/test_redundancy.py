@@ -24,12 +24,11 @@ from padctl.definition import (
     DefinitionError,
     ModbusPlc,
     PadDefinition,
-    TagType,
+    WordOrder,
     load_pad_definition,
 )
 from padctl.plant import ModbusHub, Quality, TagTable, plan_read_blocks
-from padctl.plant._modbus_codec import encode_value_registers
-from padctl.plant._opcua_codec import encode_value
+from simulators._codec import modbus_registers, opcua_raw
 from simulators.pad import SimulatedPad
 from simulators.pad_model import PadModel
 from tests.pad_rig import pad_rig
@@ -187,11 +186,10 @@ def test_fail_raw_and_status_tag_are_checked_on_load(tmp_path: Path) -> None:
 def test_the_codec_puts_and_reads_the_sentinel(tmp_path: Path) -> None:
     definition = load_pad_definition(_test_pad(tmp_path, ", fail_raw: 32767"))
     tag = definition.tag("TST-TT-101")
-    assert encode_value_registers(TagType.INT16, math.nan, scale=0.01, fail_raw=tag.fail_raw) == [
-        0x7FFF
-    ]
-    assert encode_value_registers(TagType.INT16, math.nan, scale=0.01) == [0]  # none declared
-    assert encode_value(tag, math.nan, clamp=True) == 32767  # a simulated OPC UA PLC's
+    assert modbus_registers(tag, math.nan, WordOrder.BIG) == [0x7FFF]  # a simulated PLC's
+    undeclared = tag.model_copy(update={"fail_raw": None})
+    assert modbus_registers(undeclared, math.nan, WordOrder.BIG) == [0]
+    assert opcua_raw(tag, math.nan) == 32767  # a simulated OPC UA PLC's
     (block,) = plan_read_blocks([tag])
     assert math.isnan(float(block.decode_registers([0x7FFF])[0]))
     assert block.decode_registers([0x7FFE])[0] == pytest.approx(327.66)

@@ -161,33 +161,6 @@ def encode_registers(tag: Tag, value: TagValue, default_word_order: WordOrder) -
     return _pack_words(tag.type, raw, tag.word_order or default_word_order)
 
 
-def encode_value_registers(
-    tag_type: TagType,
-    value: TagValue,
-    *,
-    scale: float = 1.0,
-    offset: float = 0.0,
-    word_order: WordOrder = WordOrder.BIG,
-    fail_raw: int | None = None,
-) -> list[int]:
-    """Registers for a raw engineering value without write checks (for simulated PLCs).
-
-    NaN (a failed sensor) on an integer tag is sent as `fail_raw`, the way its PLC reports a
-    failed channel (0 when the tag declares none).
-    """
-    if (limits := tag_type.integer_limits) is not None:
-        low, high = limits
-        number = float(value)
-        if math.isnan(number):
-            raw: float | int = 0 if fail_raw is None else fail_raw
-        else:
-            raw = round((number - offset) / scale)
-        raw = min(max(int(raw), low), high)
-    else:
-        raw = float(value)
-    return _pack_words(tag_type, raw, word_order)
-
-
 def _pack_words(tag_type: TagType, raw: float | int, word_order: WordOrder) -> list[int]:
     packed = struct.pack(">" + _STRUCT_CODES[tag_type], raw)
     words = list(struct.unpack(f">{len(packed) // 2}H", packed))

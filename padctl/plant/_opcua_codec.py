@@ -1,4 +1,4 @@
-"""OPC UA value coding shared by the hub and the simulated OPC UA PLCs."""
+"""OPC UA value coding of the hub (the simulated PLCs have their own, simulators/_codec.py)."""
 
 from __future__ import annotations
 
@@ -25,37 +25,29 @@ VARIANT_TYPES = {
 _FLOAT32_MAX = struct.unpack(">f", b"\x7f\x7f\xff\xff")[0]
 
 
-def encode_value(tag: Tag, value: TagValue, *, clamp: bool = False) -> bool | int | float:
+def encode_value(tag: Tag, value: TagValue) -> bool | int | float:
     """The OPC UA value that carries engineering `value` of `tag` (raw = (value - offset) / scale).
 
-    WriteRefused if it does not fit the tag's type; with `clamp` (simulators), it is forced to.
+    WriteRefused if it does not fit the tag's type.
     """
     if tag.type is TagType.BOOL:
         if isinstance(value, bool):
             return value
-        if clamp:
-            return bool(value)
         raise WriteRefused(tag.name, f"expected true or false, got {value!r}")
-    if isinstance(value, bool) and not clamp:
+    if isinstance(value, bool):
         raise WriteRefused(tag.name, f"expected a number for {tag.type.value}, got {value!r}")
     number = float(value)
     limits = tag.type.integer_limits
     if limits is None:
         top = _FLOAT32_MAX if tag.type is TagType.FLOAT32 else math.inf
-        if clamp:
-            return number if math.isnan(number) else min(max(number, -top), top)
         if not math.isfinite(number) or abs(number) > top:
             raise WriteRefused(tag.name, f"value {value!r} does not fit {tag.type.value}")
         return number
     if not math.isfinite(number):
-        if clamp:  # a failed channel: the PLC's sentinel when the tag declares one
-            return tag.fail_raw if tag.fail_raw is not None and math.isnan(number) else 0
         raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
     raw = round((number - tag.offset) / tag.scale)
     low, high = limits
     if not low <= raw <= high:
-        if clamp:
-            return min(max(raw, low), high)
         raise WriteRefused(tag.name, f"raw value {raw} does not fit {tag.type.value}")
     return raw
 

@@ -5,43 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import time
 from collections.abc import Awaitable, Sequence
-from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.client.ua_client import UaClientState
-from asyncua.common.subscription import DataChangeNotif, Subscription
-from asyncua.common.utils import ServiceError
-from asyncua.crypto import uacrypto
-from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+from asyncua.common.subscription import Subscription
 from asyncua.ua.attribute_ids import AttributeIds
-from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
-from cryptography import x509
 
 from padctl.clock import Clock, next_loop_turn, wait_event, within_wall
-from padctl.definition import OpcUaPlc, Tag, TagType
+from padctl.definition import OpcUaPlc, Tag
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
-from padctl.plant._opcua_codec import VARIANT_TYPES, encode_value, value_decoder
-from padctl.plant._opcua_trust import (
-    DER_ENCODING,
-    application_uri_of,
-    certificate_format,
-    first_certificate,
-    is_trusted,
-    load_certificate,
-    load_trusted_certificates,
-    read_private_key,
-    to_der,
-)
-from padctl.plant._sample import Quality, TagValue
-from padctl.plant._tag_table import TagGroup, TagTable
+from padctl.plant._opcua_client_security import check_security, configure_security
+from padctl.plant._opcua_codec import VARIANT_TYPES, encode_value
+from padctl.plant._opcua_data import SubscriptionData, TableFeed, node_id
+from padctl.plant._sample import TagValue
+from padctl.plant._tag_table import TagTable
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
@@ -50,14 +35,6 @@ log = structlog.get_logger()
 _T = TypeVar("_T")
 
 
-# Requests per service call when reading or creating monitored items (real PLCs cap these).
-_ITEMS_PER_CALL = 500
-# Values the server keeps per monitored item between two publishes. An analog or counter tag
-# needs only its latest (a deeper queue multiplies notifications, and latency, for fast
-# signals); a discrete tag keeps its transitions, so a pulse shorter than the publishing
-# interval still reaches the tag table and its listeners.
-_ANALOG_QUEUE_SIZE = 1
-_DISCRETE_QUEUE_SIZE = 8
 # Round trips of a connection (hello, channel, session, activate, namespace, subscription,
 # read, monitored items): the connection as a whole must be up within this many timeouts.
 _CONNECT_TIMEOUTS = 8
@@ -94,21 +71,14 @@ class OpcUaHub:
         foreign = [tag.name for tag in tags if tag.plc != plc.id]
         if foreign:
             raise ValueError(f"tags {foreign} do not belong to PLC {plc.id}")
-        _check_security(plc)
+        check_security(plc)
         self._plc = plc
         self._tags = list(tags)
         self._table = table
         self._clock = clock
         self._base_dir = base_dir
-        self._names = [tag.name for tag in self._tags]
-        # One OPC UA item is one group: its own timestamps and quality.
-        self._groups: list[TagGroup] = [table.group([name]) for name in self._names]
-        self._index_by_name = {name: index for index, name in enumerate(self._names)}
-        self._decoders = [value_decoder(tag) for tag in self._tags]
-        self._queue_sizes = [
-            _DISCRETE_QUEUE_SIZE if tag.type is TagType.BOOL else _ANALOG_QUEUE_SIZE
-            for tag in self._tags
-        ]
+        self._tag_names = {tag.name for tag in self._tags}
+        self._data = SubscriptionData(plc_id=plc.id, tags=self._tags, table=table, clock=clock)
         self._client: Client | None = None
         self._namespace_index: int | None = None
         self._generation = 0
@@ -159,9 +129,7 @@ class OpcUaHub:
 
     def mark_all_bad(self, reason: str) -> None:
         """The data this hub serves cannot be trusted now (its task is down)."""
-        now_s = self._clock.now()
-        for group in self._groups:
-            self._table.mark_bad(group, reason=f"PLC {self.plc_id}: {reason}", t_received_s=now_s)
+        self._data.mark_all_bad(reason)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -256,7 +224,7 @@ class OpcUaHub:
         # The server forgets an abandoned session (after a stall) this long after its last use.
         client.session_timeout = int(max(_SESSION_TIMEOUT_MIN_MS, self._plc.timeout_s * 10_000))
         self._client = client
-        await self._configure_security(client)
+        await configure_security(client, self._plc, self._base_dir)
         await client.connect()
         try:
             namespace_index = await client.get_namespace_index(self._plc.namespace)
@@ -265,12 +233,16 @@ class OpcUaHub:
                 self.plc_id, f"server has no namespace {self._plc.namespace!r}"
             ) from None
         self._namespace_index = namespace_index
-        node_ids = [_node_id(tag, namespace_index) for tag in self._tags]
+        node_ids = [node_id(tag, namespace_index) for tag in self._tags]
         subscription = await client.create_subscription(
-            self._subscription_parameters(), _TableFeed(self, generation)
+            self._subscription_parameters(),
+            TableFeed(
+                partial(self._on_data_change, generation),
+                partial(self._on_status_change, generation),
+            ),
         )
-        await self._initial_read(client, node_ids)
-        await self._monitor(subscription, node_ids)
+        await self._data.initial_read(client, node_ids)
+        await self._data.monitor(subscription, node_ids, self._plc.publishing_interval_ms / 2)
         return client, subscription
 
     def _subscription_parameters(self) -> ua.CreateSubscriptionParameters:
@@ -288,51 +260,6 @@ class OpcUaHub:
             PublishingEnabled=True,
             Priority=0,
         )
-
-    async def _initial_read(self, client: Client, node_ids: list[ua.NodeId]) -> None:
-        for start in range(0, len(node_ids), _ITEMS_PER_CALL):
-            params = ua.ReadParameters(
-                MaxAge=0,
-                TimestampsToReturn=ua.TimestampsToReturn.Both,
-                NodesToRead=[
-                    ua.ReadValueId(NodeId=node_id, AttributeId=AttributeIds.Value)
-                    for node_id in node_ids[start : start + _ITEMS_PER_CALL]
-                ],
-            )
-            values = await client.uaclient.read(params)
-            for index, value in enumerate(values, start=start):
-                self._store(index, value)
-
-    async def _monitor(self, subscription: Subscription, node_ids: list[ua.NodeId]) -> None:
-        sampling_interval_ms = self._plc.publishing_interval_ms / 2
-        missing: list[str] = []
-        for start in range(0, len(node_ids), _ITEMS_PER_CALL):
-            requests = [
-                ua.MonitoredItemCreateRequest(
-                    ItemToMonitor=ua.ReadValueId(NodeId=node_id, AttributeId=AttributeIds.Value),
-                    MonitoringMode=ua.MonitoringMode.Reporting,
-                    RequestedParameters=ua.MonitoringParameters(
-                        ClientHandle=index,
-                        SamplingInterval=sampling_interval_ms,
-                        QueueSize=self._queue_sizes[index],
-                        DiscardOldest=True,
-                    ),
-                )
-                for index, node_id in enumerate(
-                    node_ids[start : start + _ITEMS_PER_CALL], start=start
-                )
-            ]
-            results = await subscription.create_monitored_items(requests)
-            for index, result in enumerate(results, start=start):
-                if isinstance(result, ua.StatusCode):
-                    missing.append(f"{self._names[index]} ({result.name})")
-                    self._table.mark_bad(
-                        self._groups[index],
-                        reason=f"PLC {self.plc_id} cannot monitor {node_ids[index]}: {result.name}",
-                        t_received_s=self._clock.now(),
-                    )
-        if missing:
-            log.error("plc_tags_not_monitored", plc=self.plc_id, tags=missing)
 
     async def _watch(self, client: Client, subscription: Subscription, pulse: Pulse) -> None:
         """Return never; raise when the server stops answering or publishing."""
@@ -360,7 +287,7 @@ class OpcUaHub:
                 # must not make a steady value STALE; only a silent link does.
                 age_wall_s = max(0.0, time.monotonic() - published_s)
                 self._table.confirm(
-                    self._groups,
+                    self._data.groups,
                     t_received_s=self._clock.now() - age_wall_s * self._clock.rate,
                     received_wall_s=now_s - age_wall_s,
                 )
@@ -410,7 +337,7 @@ class OpcUaHub:
         if generation != self._generation:
             return
         self.notification_count += 1
-        self._store(handle, value)
+        self._data.store(handle, value)
 
     def _on_status_change(self, generation: int, status: ua.StatusCode) -> None:
         if generation != self._generation or status.is_good():
@@ -418,60 +345,22 @@ class OpcUaHub:
         self._lost_reason = f"subscription status {status.name}"
         self._lost.set()
 
-    def _store(self, index: int, data_value: ua.DataValue) -> None:
-        received_s = self._clock.now()
-        status = data_value.StatusCode
-        variant = data_value.Value
-        raw = variant.Value if variant is not None else None
-        if status is None or status.is_good():
-            quality, reason = Quality.GOOD, ""
-        elif status.is_uncertain():
-            quality, reason = Quality.UNCERTAIN, f"PLC {self.plc_id} reports {status.name}"
-        else:
-            quality, reason = Quality.BAD, f"PLC {self.plc_id} reports {status.name}"
-        decoded = self._decoders[index](raw) if raw is not None else None
-        if decoded is None:
-            if raw is not None:
-                expected = self._tags[index].type.value
-                reason = f"PLC {self.plc_id} sent {type(raw).__name__} {raw!r}, not {expected}"
-            self._table.mark_bad(
-                self._groups[index],
-                reason=reason or f"PLC {self.plc_id} sent no value",
-                t_received_s=received_s,
-            )
-            return
-        self._table.update_group(
-            self._groups[index],
-            (decoded,),
-            t_source_s=self._source_time(data_value.SourceTimestamp, received_s),
-            t_received_s=received_s,
-            quality=quality,
-            reason=reason,
-        )
-
-    def _source_time(self, stamp: datetime | None, received_s: float) -> float:
-        """The PLC's source timestamp on the clock's scale (never later than reception)."""
-        if stamp is None or stamp.year < 2000:  # absent, or OPC UA's null date (1601)
-            return received_s
-        age_wall_s = max(0.0, self._clock.wall_now() - stamp.timestamp())
-        return received_s - age_wall_s * self._clock.rate
-
     # -- writes -----------------------------------------------------------------------------
 
     async def write(self, tag: Tag, value: TagValue) -> None:
         """Write one engineering value with the tag's OPC UA type; the server judges access."""
-        if tag.plc != self.plc_id or tag.name not in self._index_by_name:
+        if tag.plc != self.plc_id or tag.name not in self._tag_names:
             raise WriteRefused(tag.name, f"not a tag of PLC {self.plc_id}")
         raw = encode_value(tag, value)
         client = self._client
         namespace_index = self._namespace_index
         if client is None or namespace_index is None or not self._connected:
             raise CommError(self.plc_id, f"write {tag.name}: not connected")
-        node_id = _node_id(tag, namespace_index)
+        target = node_id(tag, namespace_index)
         params = ua.WriteParameters(
             NodesToWrite=[
                 ua.WriteValue(
-                    NodeId=node_id,
+                    NodeId=target,
                     AttributeId=AttributeIds.Value,
                     Value=ua.DataValue(ua.Variant(raw, VARIANT_TYPES[tag.type])),
                 )
@@ -493,118 +382,10 @@ class OpcUaHub:
             ) from error
         status = results[0]
         if not status.is_good():
-            raise WriteFailed(tag.name, f"PLC {self.plc_id} answered {status.name} for {node_id}")
+            raise WriteFailed(tag.name, f"PLC {self.plc_id} answered {status.name} for {target}")
 
     async def _write_serialised(
         self, client: Client, params: ua.WriteParameters
     ) -> list[ua.StatusCode]:
         async with self._write_lock:
             return await client.uaclient.write(params)
-
-    # -- security ---------------------------------------------------------------------------
-
-    async def _configure_security(self, client: Client) -> None:
-        security = self._plc.security
-        if security.username is not None:
-            client.set_user(security.username)
-        if security.password_env is not None:
-            password = os.environ.get(security.password_env)
-            if password is None:
-                raise CommError(
-                    self.plc_id,
-                    f"environment variable {security.password_env} (the password) is not set",
-                )
-            client.set_password(password)
-        if security.policy == "None":
-            return
-        assert security.certificate is not None and security.private_key is not None
-        certificate_bytes = self._path(security.certificate).read_bytes()
-        key_bytes = read_private_key(self._path(security.private_key))
-        uri = application_uri_of(load_certificate(certificate_bytes))
-        if uri is not None:
-            client.application_uri = uri  # servers check it against the certificate
-        mode = getattr(ua.MessageSecurityMode, security.mode)
-        trusted = (
-            load_trusted_certificates(self._path(security.trust_store))
-            if security.trust_store is not None
-            else None
-        )
-        if security.server_certificate is not None:
-            server_der = to_der(self._path(security.server_certificate).read_bytes())
-        else:
-            # Ask the server for its certificate over the unsecured discovery channel and judge it
-            # before opening a secure channel or sending any credentials.
-            endpoints = await client.connect_and_get_server_endpoints()
-            endpoint = Client.find_endpoint(endpoints, mode, SecurityPolicyBasic256Sha256.URI)
-            first = first_certificate(endpoint.ServerCertificate)
-            if first is None:
-                raise CommError(self.plc_id, "server endpoint carries no certificate")
-            server_der = first
-        server_certificate = x509.load_der_x509_certificate(server_der)
-        if trusted is not None and not is_trusted(server_certificate, trusted):
-            raise CommError(
-                self.plc_id,
-                f"server certificate {server_certificate.subject.rfc4514_string()} "
-                f"is not in trust store {security.trust_store}",
-            )
-
-        async def same_server(
-            certificate: x509.Certificate, _application: ua.ApplicationDescription
-        ) -> None:
-            if certificate.public_bytes(DER_ENCODING) != server_der:
-                raise ServiceError(StatusCodes.BadCertificateUntrusted)
-
-        client.certificate_validator = same_server
-        await client.set_security(
-            SecurityPolicyBasic256Sha256,
-            certificate=uacrypto.CertProperties(
-                certificate_bytes, certificate_format(certificate_bytes)
-            ),
-            private_key=uacrypto.CertProperties(key_bytes, certificate_format(key_bytes)),
-            server_certificate=uacrypto.CertProperties(server_der, "der"),
-            mode=mode,
-        )
-
-    def _path(self, name: str) -> Path:
-        path = Path(name)
-        if not path.is_absolute() and self._base_dir is not None:
-            path = self._base_dir / path
-        return path
-
-
-class _TableFeed:
-    """asyncua subscription handler: every data change of one connection goes to the hub."""
-
-    def __init__(self, hub: OpcUaHub, generation: int) -> None:
-        self._hub = hub
-        self._generation = generation
-
-    def datachange_notification(self, node: Any, val: Any, data: DataChangeNotif) -> None:
-        item = data.monitored_item
-        self._hub._on_data_change(self._generation, item.ClientHandle, item.Value)
-
-    def status_change_notification(self, status: ua.StatusChangeNotification) -> None:
-        self._hub._on_status_change(self._generation, status.Status)
-
-
-def _node_id(tag: Tag, namespace_index: int) -> ua.NodeId:
-    return ua.NodeId(ua.String(tag.address), ua.Int16(namespace_index))
-
-
-def _check_security(plc: OpcUaPlc) -> None:
-    security = plc.security
-    where = f"PLC {plc.id} security"
-    if security.password_env is not None and security.username is None:
-        raise ValueError(f"{where}: password_env without username")
-    if security.policy == "None":
-        if security.mode != "None":
-            raise ValueError(f"{where}: mode {security.mode} needs a policy, not None")
-        return
-    if security.mode == "None":
-        raise ValueError(f"{where}: policy {security.policy} needs mode Sign or SignAndEncrypt")
-    if security.certificate is None or security.private_key is None:
-        raise ValueError(f"{where}: policy {security.policy} needs certificate and private_key")
-    if security.server_certificate is None and security.trust_store is None:
-        raise ValueError(
-            f"{where}: give server_certificate or trust_store, or the server is not verified"
-        )
