@@ -127,8 +127,3 @@ def corrupt_frame(frame: bytes, kind: CorruptionKind, rng: random.Random) -> byt
         position = rng.randrange(pdu, len(damaged)) if len(damaged) > pdu else 0
         damaged[position] ^= rng.randrange(1, 0x100)
     return bytes(damaged)
-
-
-def transaction_id(frame: bytes) -> int:
-    """The MBAP transaction id of a whole frame."""
-    return int.from_bytes(frame[0:2], "big")

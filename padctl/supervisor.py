@@ -258,9 +258,6 @@ class Supervisor:
             except Exception:  # reporting must never take the supervisor down
                 log.exception("supervisor_listener_failed", task=report.task)
 
-    def unhealthy(self) -> list[str]:
-        return [name for name, task in self.tasks.items() if not task.healthy]
-
     async def _watch_deadlines(self) -> None:
         clock = self.clock
         while True:

@@ -30,7 +30,6 @@ ACTUATOR_VERBS = frozenset({"stuck", "unstick", "slow"})
 SENSOR_VERBS = frozenset({"bias", "freeze", "unfreeze", "nan", "override", "unoverride"})
 _SUBJECT_FIRST = ("bias", "override", "slow")
 _SUBJECT_ONLY = ("freeze", "nan", "stuck", "stall", "drop", "unfreeze", "unstick", "restore")
-FIRE_HELP = f"fire ZONE   a fire starts in zone 1..{ZONES} (suppression or deluge puts it out)"
 
 
 def normal_words(text: str) -> list[str]:

@@ -7,9 +7,6 @@ profile's cutoff, recycle and liftoff are in tests/test_whole_count_recycle.py.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,34 +16,16 @@ from padctl.countdown import load_lcc, load_sequence
 from padctl.definition import load_pad_definition
 from padctl.journal import Journal
 from padctl.subsystems import ALL_SPECS
+from tests.whole_counts import (
+    HOST_ALARMS,
+    NOMINAL_FLIGHT_PRESSURE_BAR,
+    RATE,
+    REPO,
+    output_lines,
+    run_count,
+)
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[1]
-PADCTL = Path(sys.executable).with_name("padctl")
-# Asked for at rate 400, a six-hour count runs where nothing is timed at up to 400 and slows
-# itself (the rate governor) wherever a timing window is in play, to about 10 in the
-# terminal count: the PLC polls stay 20 ms of wall time at any rate.
-RATE = os.environ.get("PADCTL_COUNT_RATE", "400")
-# LOOP-LAG judges the machine, not the pad: beside the rest of the suite on two cores the
-# loop is truly late at times, and saying so is right (tests/test_safety_functions.py).
-HOST_ALARMS = {"LOOP-LAG"}
-NOMINAL_FLIGHT_PRESSURE_BAR = 2.8  # the pressurization regulator (simulators/physics/_gas.py)
-
-
-def _count(*args: str, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(PADCTL), "countdown", "--sim", "--rate", RATE, "--auto", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-
-
-def _lines(done: subprocess.CompletedProcess[str], kind: str) -> list[str]:
-    return [line for line in done.stdout.splitlines() if f"  {kind} " in line]
 
 
 def test_reference_files_load_for_both_profiles() -> None:
@@ -77,13 +56,15 @@ def test_reference_files_load_for_both_profiles() -> None:
 @pytest.mark.timeout(900)
 def test_nominal_test_flight_count_lifts_off(tmp_path: Path) -> None:
     journal = tmp_path / "journal.sqlite"
-    done = _count("--profile", "test-flight", "--journal", str(journal))
+    done = run_count("--profile", "test-flight", "--journal", str(journal))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "LIFTOFF"
-    holds = [line.split("HOLD", 1)[1].strip() for line in _lines(done, "HOLD")]
+    holds = [line.split("HOLD", 1)[1].strip() for line in output_lines(done, "HOLD")]
     assert holds == ["built-in hold BIH-1", "built-in hold BIH-2 - GO/NO-GO poll open"]
-    assert not _lines(done, "CUTOFF") and not _lines(done, "FAILED")
-    assert any("thermal_conditioning.start_without_fairing" in x for x in _lines(done, "COMMAND"))
+    assert not output_lines(done, "CUTOFF") and not output_lines(done, "FAILED")
+    assert any(
+        "thermal_conditioning.start_without_fairing" in x for x in output_lines(done, "COMMAND")
+    )
     # A nominal count raises no pad alarm at all (nuisance alarms teach a team to ignore
     # alarms), and the rate governor slowed it where the wire needed it, journaled.
     entries = Journal(journal, clock=real_clock()).entries()

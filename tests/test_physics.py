@@ -459,6 +459,8 @@ def test_fire_is_detected_suppressed_and_the_alarm_reset(model: PadModel) -> Non
 
 def test_deluge_puts_out_a_fire_on_the_launch_table(model: PadModel) -> None:
     model.start_fire(1)
+    burning = run(model, 30.0)
+    assert burning["FIR-FD-811"] and burning["FIR-XA-801"]  # seen, and it does not go out alone
     command(model, {"DLG-P-801-CMD": True, "DLG-FV-801-CMD": True})
     assert not run(model, 30.0)["FIR-FD-811"]
 
@@ -640,7 +642,7 @@ def test_snapshot_restore_round_trip(model: PadModel) -> None:
     model.sensor_bias("LOX-PT-001", 0.25)
     model.stick_actuator("LOX-FV-102")
     snapshot = model.snapshot()
-    copy.deepcopy(snapshot)
+    kept = copy.deepcopy(snapshot)  # a checkpoint keeps a copy; the model must not share state
     before = model.measurements()
     later = run(model, 300.0)
     model.clear_faults()
@@ -648,8 +650,8 @@ def test_snapshot_restore_round_trip(model: PadModel) -> None:
     assert model.measurements() == before and model.time_s == pytest.approx(100.0)
     assert model.active_faults()["stuck"] == ["LOX-FV-102"]
     assert run(model, 300.0) == later  # commands restored too, and deterministic
-    model.restore(snapshot)
-    assert model.measurements() == before  # a snapshot can be restored again
+    model.restore(kept)
+    assert model.measurements() == before  # a snapshot (or its copy) can be restored again
     with pytest.raises(ValueError):
         model.restore({"format": 0})
 

@@ -7,33 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from padctl.cli._train import train
-from padctl.training import ResponseKind, Status, TrainingOutcome, TrainOptions
-from simulators.scenario import SCENARIOS_DIR, load_scenario
+from padctl.training import ResponseKind
+from tests.autopilot import autopilot_run
 
 # At rate 200 a second of wall time is 200 s of count time: like the whole counts, these
 # runs (terminal counts among them) go apart from the browser tests (see Makefile).
 pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(120)]
-
-
-async def autopilot_run(name: str, folder: Path) -> TrainingOutcome:
-    """One shipped scenario, headless, the autopilot as the team; asserts it passed."""
-    scenario = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
-    outcome = await train(
-        scenario,
-        TrainOptions(headless=True, autopilot=True, history=folder / "history.sqlite"),
-    )
-    score = outcome.score
-    missed = [
-        f"{s.status.value}: {s.response.label} ({s.detail})"
-        for s in score.responses
-        if s.status is not Status.DONE
-    ]
-    assert score.all_done, missed
-    assert outcome.end_reason == "every expected response scored", outcome.end_reason
-    assert not score.wrong_authority, score.wrong_authority
-    assert outcome.run_id is not None
-    return outcome
 
 
 async def test_slow_lox_fill_valve(tmp_path: Path) -> None:

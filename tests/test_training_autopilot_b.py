@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_training_autopilot_a import autopilot_run
+from padctl.training import ResponseScore
+from tests.autopilot import autopilot_run
 
 # At rate 200 a second of wall time is 200 s of count time: like the whole counts, these
 # runs (terminal counts among them) go apart from the browser tests (see Makefile).
@@ -19,7 +20,16 @@ async def test_hold_down_does_not_release(tmp_path: Path) -> None:
     cutoff, scrub = outcome.score.responses
     assert cutoff.by == "countdown"
     assert scrub.by == "conductor+safety"  # the scrub's second person
-    assert outcome.result == "" or outcome.result.startswith("SCRUBBED")  # scrubbing, or done
+    cutoff_at_s, scrub_at_s = (_done_at_s(response) for response in (cutoff, scrub))
+    assert cutoff_at_s < scrub_at_s  # the team scrubbed after the cutoff
+    # The run ends with the responses scored: the count is on its scrub path (draining the
+    # propellants takes far longer than the scenario's grace), never lifted off or counting.
+    assert outcome.count_state == "scrubbed", outcome.count_state
+
+
+def _done_at_s(response: ResponseScore) -> float:
+    assert response.onset_s is not None and response.took_s is not None, response
+    return response.onset_s + response.took_s
 
 
 async def test_deluge_shortfall(tmp_path: Path) -> None:

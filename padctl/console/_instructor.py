@@ -24,16 +24,6 @@ from typing import Any, Protocol, runtime_checkable
 from padctl.console._args import BadRequest, _text
 from padctl.console._authority import Refusal
 
-INSTRUCTOR_COMMANDS = (
-    "train.status",
-    "train.pause",
-    "train.resume",
-    "train.rate",
-    "train.inject",
-    "train.jump",
-    "train.end",
-)
-
 
 @runtime_checkable
 class InstructorControls(Protocol):

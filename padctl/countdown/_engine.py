@@ -293,11 +293,6 @@ class Countdown(EventRunner):
         """Back to `checkpoint`, inside `halted()`; the count carries on from there."""
         await restore_checkpoint(self, checkpoint, actor=actor, label=label)
 
-    # ---- the run loop ----------------------------------------------------------------------
-    async def wait_done(self) -> str:
-        await self._done.wait()
-        return self.result
-
     def _on_tags_changed(self, names: Any) -> None:
         if not self._wake.is_set() and any(name in self._lcc_tags for name in names):
             self._wake.set()

@@ -18,8 +18,6 @@ from padctl.plant._sample import TagValue
 
 MAX_READ_REGISTERS = 125
 MAX_READ_BITS = 2000
-MAX_WRITE_REGISTERS = 123
-MAX_WRITE_BITS = 1968
 
 _STRUCT_CODES = {
     TagType.UINT16: "H",

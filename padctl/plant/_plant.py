@@ -98,10 +98,6 @@ class Plant:
         """Where this plant's commands are journaled (None: a read-only plant)."""
         return self._journal
 
-    def add_heartbeat_listener(self, listener: Callable[[HeartbeatKeeper], None]) -> None:
-        """Call `listener(keeper)` whenever a PLC's heartbeat or watchdog judgement changes."""
-        self._heartbeat_listeners.append(listener)
-
     def _heartbeat_changed(self, keeper: HeartbeatKeeper) -> None:
         for listener in list(self._heartbeat_listeners):
             listener(keeper)

@@ -312,19 +312,9 @@ class ReplaySource:
         return self.progress.applied
 
     async def start(self) -> None:
-        """Play in the background (see `run`); `wait_done` for the end."""
+        """Play in the background (see `run`); `progress.done` tells the end."""
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name="replay-source")
-
-    async def wait_done(self, timeout_s: float) -> bool:
-        """Wait (clock seconds) until the whole recording is played; False on timeout."""
-        task = self._task
-        if task is None:
-            return self.progress.done
-        done, _ = await asyncio.wait({task}, timeout=timeout_s / (self._clock.rate or 1.0))
-        if task in done:
-            task.result()
-        return self.progress.done
 
     async def keep_fresh_until(self, deadline_s: float) -> None:
         """After the end, hold the last values fresh until `deadline_s` (a settling time)."""

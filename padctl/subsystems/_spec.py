@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from padctl.plant import TagValue
@@ -126,7 +125,3 @@ class SubsystemSpec:
             if command.name == name:
                 return command
         raise KeyError(name)
-
-
-def state_names(states: Sequence[enum.Enum]) -> list[str]:
-    return [state.name for state in states]

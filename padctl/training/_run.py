@@ -56,6 +56,7 @@ class TrainingOutcome:
     report: Path | None
     run_id: int | None
     checkpoints: tuple[str, ...]
+    count_state: str = ""  # the count's state when the run ended (result is set once it is done)
 
 
 @dataclass
@@ -152,6 +153,7 @@ async def run_training(
             entries = await station.journal.entries()
             score = score_run(plan, entries)
             result = station.countdown.result
+            count_state = station.countdown.state.value
     report = None
     if options.report is not None:
         inputs = ReportInputs(
@@ -169,7 +171,9 @@ async def run_training(
             end_reason=end_reason,
             report=report,
         )
-    return TrainingOutcome(score, end_reason, result, report, run_id, tuple(trainer.checkpoints))
+    return TrainingOutcome(
+        score, end_reason, result, report, run_id, tuple(trainer.checkpoints), count_state
+    )
 
 
 async def _until_ended(trainer: Trainer, workers: Sequence[asyncio.Future[Any]]) -> str:

@@ -79,10 +79,6 @@ class TwoPositionActuator(Actuator):
         self.target = 1.0 if as_bool(value) else 0.0
 
     @property
-    def commanded_high(self) -> bool:
-        return self.target == 1.0
-
-    @property
     def at_high(self) -> bool:
         return self.position >= 1.0 - SWITCH_BAND
 

@@ -10,7 +10,6 @@ from simulators.physics._ullage import UllageGas
 
 LOX_NORMAL_BOILING_K = 90.19
 LOX_VAPORIZATION_OVER_R_K = 819.0  # latent heat / gas constant, for Clausius-Clapeyron
-LOX_DENSITY_KG_M3 = 1141.0
 WETTED_TANK_LEVEL_PCT = 0.5  # below this the temperature probe sits in gas
 
 
