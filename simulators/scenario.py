@@ -36,7 +36,7 @@ from padctl.definition import (
     reference_pad_path,
 )
 from padctl.procedure import ConditionError, parse_condition, sequences_dir
-from padctl.subsystems import ALL_SPECS
+from padctl.subsystems import ALL_SPECS, subsystem_of_alarm
 from padctl.training import EndWhen, ExpectedResponse, PlannedFault, ResponseKind, TrainingPlan
 from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 from simulators._scenario_pad import check_fault, undo_of
@@ -46,7 +46,6 @@ SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 CHECKPOINTS_DIR = SCENARIOS_DIR / "checkpoints"
 COUNTDOWN = "countdown.yaml"
 KINDS = tuple(kind.value for kind in ResponseKind)
-ALARM_SUFFIXES = ("FAULT", "SAFING-FAILED", "UNCOMMANDED")  # a subsystem's event alarms
 
 
 class _Strict(BaseModel):
@@ -329,8 +328,7 @@ def _response(
         if target not in points:
             problem = f"no recycle point {target!r} (known: {', '.join(points)})"
     elif kind is ResponseKind.ACKNOWLEDGE:
-        alarms = [f"{name.upper()}-{suffix}" for name in specs for suffix in ALARM_SUFFIXES]
-        if target not in alarms:
+        if subsystem_of_alarm(target, list(specs)) is None:
             problem = (
                 f"no alarm {target!r} (alarms are SUBSYSTEM-FAULT, -SAFING-FAILED, -UNCOMMANDED)"
             )

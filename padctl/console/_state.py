@@ -11,7 +11,7 @@ from padctl.alarms import AlarmView
 from padctl.console._arming import SECOND_PERSON, TWO_STEP_COMMANDS, ArmBoard
 from padctl.console._authority import AuthorityBoard, permissions_table
 from padctl.console._users import Role, User
-from padctl.countdown import format_t_time
+from padctl.countdown import format_l_time, format_t_time
 from padctl.journal import JournalEntry
 from padctl.plant import Quality, Sample
 from padctl.station import Station
@@ -34,12 +34,6 @@ def finite(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def l_text(l_s: float) -> str:
-    minutes, seconds = divmod(int(max(0.0, l_s)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"L+{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 def journal_row(entry: JournalEntry) -> dict[str, Any]:
@@ -185,7 +179,7 @@ class StateTracker:
             "t_text": format_t_time(t_s),
             "t_running": running,
             "l_s": round(l_s, 3),
-            "l_text": l_text(l_s),
+            "l_text": format_l_time(l_s),
             "l_running": state.name not in ("IDLE", "SECURED"),
             "rate": self._station.clock.rate,
             "requested_rate": self._station.plant.pace.requested_rate,
@@ -204,8 +198,8 @@ class StateTracker:
             "window": {
                 "open_l_s": sequence.window_open_l_s,
                 "close_l_s": sequence.window_close_l_s,
-                "open_text": l_text(sequence.window_open_l_s),
-                "close_text": l_text(sequence.window_close_l_s),
+                "open_text": format_l_time(sequence.window_open_l_s),
+                "close_text": format_l_time(sequence.window_close_l_s),
             },
             "poll": None
             if poll is None
@@ -229,7 +223,7 @@ class StateTracker:
             {
                 "t_s": round(event.t_s, 3),
                 "t_text": format_t_time(event.t_s),
-                "l_text": l_text(event.l_s),
+                "l_text": format_l_time(event.l_s),
                 "kind": event.kind,
                 "text": event.text,
             }

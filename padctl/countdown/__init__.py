@@ -12,7 +12,7 @@ from padctl.countdown._lcc import (
 )
 from padctl.countdown._lcc_alarms import DisqualificationAlarms, disqualification_alarm_id
 from padctl.countdown._sequence import CountdownSequence, SequenceError, load_sequence
-from padctl.countdown._tclock import format_t_time, parse_duration, parse_t_time
+from padctl.countdown._tclock import format_l_time, format_t_time, parse_duration, parse_t_time
 from padctl.countdown._timeline import (
     CountdownRefused,
     CountEvent,
@@ -38,6 +38,7 @@ __all__ = [
     "Violation",
     "describe_plan",
     "disqualification_alarm_id",
+    "format_l_time",
     "format_t_time",
     "load_lcc",
     "load_sequence",

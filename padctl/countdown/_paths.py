@@ -17,7 +17,7 @@ from padctl.countdown._tclock import format_t_time
 from padctl.countdown._timeline import CountdownRefused, CountState, Poll, epoch_of
 from padctl.plant import Plant
 from padctl.procedure import Condition
-from padctl.subsystems import CommandRefused, Origin, PadContext, Subsystem
+from padctl.subsystems import FAULT, CommandRefused, Origin, PadContext, Subsystem
 
 S = CountState
 LIFTOFF_CONTACTS = ("VEH-LIFTOFF-1", "VEH-LIFTOFF-2", "VEH-LIFTOFF-3")
@@ -87,7 +87,7 @@ class CountdownPaths:
             self._running.clear()
             self._emit("RECYCLE", f"recycling to {point} ({format_t_time(target.t_s)}) by {actor}")
             for subsystem in self.subsystems.values():
-                if subsystem.machine_state == "FAULT":
+                if subsystem.machine_state == FAULT:
                     await subsystem.reset(actor=actor)
             for step in target.restore:
                 if not await self._run_step(step):

@@ -33,6 +33,13 @@ def format_t_time(seconds: float) -> str:
     return f"T{sign}{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
+def format_l_time(seconds: float) -> str:
+    """`L+01:23:45` style text for seconds since the count started (whole seconds)."""
+    minutes, secs = divmod(int(max(0.0, seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"L+{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
 def parse_duration(text: str | float | int) -> float:
     """Seconds from `HH:MM:SS`, `MM:SS` or a number of seconds."""
     if isinstance(text, int | float):

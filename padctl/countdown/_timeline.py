@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from padctl.countdown._sequence import CountdownSequence
-from padctl.countdown._tclock import format_t_time
+from padctl.countdown._tclock import format_l_time, format_t_time
 
 
 class CountState(enum.Enum):
@@ -83,12 +83,7 @@ class CountEvent:
     text: str
 
     def __str__(self) -> str:
-        minutes, seconds = divmod(int(self.l_s), 60)
-        hours, minutes = divmod(minutes, 60)
-        return (
-            f"{format_t_time(self.t_s)}  L+{hours:02d}:{minutes:02d}:{seconds:02d}  "
-            f"{self.kind:<10} {self.text}"
-        )
+        return f"{format_t_time(self.t_s)}  {format_l_time(self.l_s)}  {self.kind:<10} {self.text}"
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Pad subsystems: one state machine per pad system, commands proven by feedback."""
 
+from padctl.subsystems._alarms import SubsystemAlarm, subsystem_alarm_id, subsystem_of_alarm
 from padctl.subsystems._automatic import AutomaticRules
 from padctl.subsystems._checkout import CheckoutReport, StrokeResult
 from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
@@ -38,6 +39,7 @@ __all__ = [
     "SpecError",
     "StrokeResult",
     "Subsystem",
+    "SubsystemAlarm",
     "SubsystemError",
     "SubsystemSpec",
     "Vote",
@@ -45,5 +47,7 @@ __all__ = [
     "compile_all",
     "compile_spec",
     "mermaid",
+    "subsystem_alarm_id",
+    "subsystem_of_alarm",
     "subsystems_markdown",
 ]

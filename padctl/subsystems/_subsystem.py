@@ -9,14 +9,16 @@ from typing import Any
 import structlog
 from transitions.extensions.asyncio import AsyncMachine
 
-from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriority
+from padctl.alarms import AlarmManager
 from padctl.clock import Clock
 from padctl.plant import Plant, PlantError, Sample, record_soon
 from padctl.procedure import Condition
+from padctl.subsystems._alarms import SubsystemAlarm, SubsystemAlarms
 from padctl.subsystems._checkout import CheckoutReport, run_checkout
 from padctl.subsystems._compiled import CompiledCommand, CompiledSubsystem
 from padctl.subsystems._context import PadContext
 from padctl.subsystems._errors import CommandRefused
+from padctl.subsystems._safing import SafeOutputs
 from padctl.subsystems._spec import FAULT, Mode, Origin, Writes
 from padctl.subsystems._ticket import CommandTicket
 from padctl.subsystems._watch import ActuatorWatch, RestWatch
@@ -47,7 +49,6 @@ class Subsystem:
         self.name = compiled.spec.name
         self._plant = plant
         self._clock = clock
-        self._alarms = alarms
         self.mode = Mode.MANUAL
         self.safed = True  # outputs proven safe since the last fault
         self.last_safing: dict[str, str] = {}  # each safe output: proven, or why not
@@ -91,38 +92,15 @@ class Subsystem:
             after_state_change="_state_changed",
             send_event=True,
         )
-        self._actuator_of = {actuator.command: actuator for actuator in compiled.actuators}
-        self._alarm_ids = {
-            "fault": f"{self.name.upper()}-FAULT",
-            "safing": f"{self.name.upper()}-SAFING-FAILED",
-            "uncommanded": f"{self.name.upper()}-UNCOMMANDED",
-        }
-        if alarms is not None:
-            title = self.spec.title
-            alarms.define(
-                AlarmDefinition(
-                    id=self._alarm_ids["fault"],
-                    message=f"{title} FAULT",
-                    priority=AlarmPriority.HIGH,
-                    kind=AlarmKind.EVENT,
-                )
-            )
-            alarms.define(
-                AlarmDefinition(
-                    id=self._alarm_ids["safing"],
-                    message=f"{title}: safing not proven",
-                    priority=AlarmPriority.URGENT,
-                    kind=AlarmKind.EVENT,
-                )
-            )
-            alarms.define(
-                AlarmDefinition(
-                    id=self._alarm_ids["uncommanded"],
-                    message=f"{title}: uncommanded change",
-                    priority=AlarmPriority.HIGH,
-                    kind=AlarmKind.EVENT,
-                )
-            )
+        self._safe_outputs = SafeOutputs(
+            compiled=compiled,
+            plant=plant,
+            watch=self.watch,
+            holds=self._holds,
+            describe=self._describe,
+            grace_wall_s=self._grace_wall_s,
+        )
+        self._event_alarms = SubsystemAlarms(self.name, self.spec.title, alarms)
 
     def _grace_wall_s(self) -> float:
         """Wall seconds the wire takes to show a command's effect (a write, a PLC scan, a
@@ -327,8 +305,7 @@ class Subsystem:
         if self.machine_state != FAULT:
             await getattr(self, _trigger("fault"))()
         await self._journal("subsystem_fault", {"reason": reason})
-        if self._alarms is not None:
-            self._alarms.set_condition(self._alarm_ids["fault"], True, detail=reason)
+        self._event_alarms.set(SubsystemAlarm.FAULT, True, detail=reason)
         await self._make_safe(actor="padctl", why="fault")
 
     async def safe(self, *, actor: str, reason: str = "") -> bool:
@@ -346,50 +323,20 @@ class Subsystem:
         """
         if self._inflight is not None and self._inflight is not asyncio.current_task():
             await cancel_and_wait(self._inflight)  # safing wins over a command in flight
-        pace, window = self._plant.pace, (self.name, "safing")
-        pace.open_window(window, self.compiled.safe_timeout_s, f"{self.name} safing")
-        failed: dict[str, str] = {}
-        try:
-            for tag, value in self.spec.safe_writes:
-                self.watch.commanded(tag, value)
-                try:
-                    await self._plant.write(
-                        tag, value, actor=actor, reason=f"{self.name}.safing ({why})"
-                    )
-                except PlantError as error:  # go on: every other output is still attempted
-                    failed[tag] = str(error)
-            await self._plant.table.wait_for(
-                lambda _t: (
-                    all(self._holds(c) for c in self.compiled.safe_feedback)
-                    and all(
-                        self._output_proven(tag, value) is None
-                        for tag, value in self.spec.safe_writes
-                        if tag not in failed
-                    )
-                ),
-                timeout_s=self.compiled.safe_timeout_s,
-                grace_wall_s=self._grace_wall_s(),
-            )
-        finally:
-            pace.close_window(window)
-        outputs: dict[str, str] = {}
-        for tag, value in self.spec.safe_writes:
-            if tag in failed:
-                outputs[tag] = f"not written: {failed[tag]}"
-                continue
-            unproven = self._output_proven(tag, value)
-            outputs[tag] = "proven" if unproven is None else f"not proven: {unproven}"
-        unmet = [self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)]
-        proven = not unmet and all(status == "proven" for status in outputs.values())
-        problems = [f"{tag} {status}" for tag, status in outputs.items() if status != "proven"]
-        detail = "; ".join(problems + unmet)
+        result = await self._safe_outputs.drive(actor=actor, why=why)
+        proven, outputs, detail = result.proven, result.outputs, result.detail
         self.safed = proven
         self.last_safing = outputs
-        if self._alarms is not None:
-            self._alarms.set_condition(self._alarm_ids["safing"], not proven, detail=detail)
+        self._event_alarms.set(SubsystemAlarm.SAFING_FAILED, not proven, detail=detail)
         await self._journal(
             "safing_result",
-            {"proven": proven, "detail": detail, "why": why, "outputs": outputs, "unmet": unmet},
+            {
+                "proven": proven,
+                "detail": detail,
+                "why": why,
+                "outputs": outputs,
+                "unmet": result.unmet,
+            },
             actor,
         )
         if proven and self.machine_state not in (FAULT, self.spec.safe_state.name):
@@ -397,29 +344,6 @@ class Subsystem:
         if not proven:
             log.error("safing_not_proven", subsystem=self.name, detail=detail)
         return proven
-
-    def _output_proven(self, tag: str, value: object) -> str | None:
-        """Why the output `tag` is not proven at `value` now (None: proven): its read-back,
-        and the position feedback of the actuator it drives."""
-        sample = self._plant.read(tag)
-        if not sample.is_good:
-            return f"read-back {sample.quality.value}"
-        if sample.value != value and not (
-            isinstance(value, float | int)
-            and not isinstance(value, bool)
-            and isinstance(sample.value, float | int)
-            and abs(float(sample.value) - float(value)) <= 1e-6 * max(1.0, abs(float(value)))
-        ):
-            return f"read-back {sample.value!r}"
-        actuator = self._actuator_of.get(tag)
-        if actuator is None:
-            return None
-        feedback = self._plant.read(actuator.on_feedback)
-        if not feedback.is_good:
-            return f"{actuator.on_feedback} {feedback.quality.value}"
-        if bool(feedback.value) is not bool(value):
-            return f"{actuator.on_feedback} = {str(bool(feedback.value)).lower()}"
-        return None
 
     async def reset(self, *, actor: str) -> None:
         """Leave FAULT for the safe state, once safing is proven; never automatic."""
@@ -429,8 +353,7 @@ class Subsystem:
         if not self.safed or unmet:
             raise await self.refuse("reset", "safe state not proven: " + "; ".join(unmet), actor)
         await getattr(self, _trigger("reset"))()
-        if self._alarms is not None:
-            self._alarms.set_condition(self._alarm_ids["fault"], False)
+        self._event_alarms.set(SubsystemAlarm.FAULT, False)
         await self._journal("fault_reset", {"fault": self.last_fault}, actor)
 
     async def checkout(self, *, actor: str) -> CheckoutReport:
@@ -452,8 +375,7 @@ class Subsystem:
         await self._journal("mode_changed", {"from": previous.value, "to": mode.value}, actor)
 
     async def _uncommanded(self, detail: str, active: bool) -> None:
-        if self._alarms is not None:
-            self._alarms.set_condition(self._alarm_ids["uncommanded"], active, detail=detail)
+        self._event_alarms.set(SubsystemAlarm.UNCOMMANDED, active, detail=detail)
         if active:
             await self._journal("uncommanded_change", {"detail": detail})
 

@@ -21,7 +21,7 @@ import structlog
 
 from padctl.clock import wall_pause
 from padctl.countdown import CountState
-from padctl.subsystems import Mode
+from padctl.subsystems import FAULT, Mode, subsystem_of_alarm
 from padctl.training._plan import TEAM_ONLY, ExpectedResponse, ResponseKind
 from padctl.training._scoring import ResponseScore, Status
 from padctl.training._trainer import Trainer
@@ -141,7 +141,7 @@ class Autopilot:
         if subsystem is None or subsystem.busy:
             return subsystem is None
         if response.kind is K.RESET:
-            return subsystem.machine_state == "FAULT"
+            return subsystem.machine_state == FAULT
         if response.kind is K.COMMAND:
             return subsystem.accepts_from_state(command)
         return True
@@ -205,7 +205,7 @@ class Autopilot:
             await self._poll_go()
             return await self._do(conductor, "count.resume", {})
         if kind is K.ACKNOWLEDGE:
-            subsystem = target.split("-", 1)[0].lower()  # LOX_LOADING-FAULT: lox_loading
+            subsystem = subsystem_of_alarm(target, list(self._trainer.station.subsystems)) or ""
             member = self._operator(subsystem)
             return await self._do(member, "alarm.acknowledge", {"alarm_id": target, "note": reason})
         subsystem, _, name = target.partition(".")

@@ -33,7 +33,7 @@ from padctl.alarms import AlarmError
 from padctl.countdown import format_t_time
 from padctl.countdown._checkpoint import CountdownCheckpoint
 from padctl.station import Station
-from padctl.subsystems import Mode
+from padctl.subsystems import FAULT, Mode
 
 log = structlog.get_logger()
 
@@ -256,7 +256,7 @@ async def _bring_back_subsystems(station: Station, checkpoint: StationCheckpoint
                 subsystem.safed, subsystem.last_fault = record.safed, record.last_fault
             else:
                 differences.append(f"{name}: {subsystem.machine_state} (was {record.state})")
-        if subsystem.machine_state != "FAULT":
+        if subsystem.machine_state != FAULT:
             _clear_alarms(station, name)
     return differences
 
