@@ -213,6 +213,14 @@ class OpcUaPlcServer:
             return self._read(self._server, tag)
         return self._values[name]
 
+    def session_timeouts_s(self) -> list[float]:
+        """The timeout (wall seconds) the server granted each session open on it now."""
+        server = self._server
+        if server is None:
+            return []
+        sessions = server.iserver._external_sessions.values()
+        return [session.session_timeout for session in sessions if session.session_timeout]
+
     async def set_values(self, values: Mapping[str, TagValue]) -> None:
         """Set tags' values: measurements, the PLC heartbeat, or outputs forced safe.
 

@@ -145,9 +145,10 @@ async def bench(
     client_security: OpcUaSecurity | None = None,
     relay: bool = False,
     connect: bool = True,
+    rate: float = 1.0,
 ) -> AsyncIterator[Bench]:
     definition = _pad(tmp_path)
-    clock = ScaledClock(1.0)
+    clock = ScaledClock(rate)
     plc_tags = definition.tags_of("UAT")
     base_plc = definition.plc("UAT")
     assert isinstance(base_plc, OpcUaPlc)
@@ -171,6 +172,15 @@ async def bench(
         if connect:
             assert await hub.wait_connected(5.0), "hub did not connect"
         yield Bench(definition, plc, clock, server, table, hub, link)
+
+
+async def test_the_session_timeout_is_wall_seconds_at_any_clock_rate(tmp_path: Path) -> None:
+    """At clock rate 100 the session padctl opens lasts as long in wall time as at rate 1:
+    a session abandoned by a stalled link is not kept on the PLC 100 times longer."""
+    async with bench(tmp_path, rate=100.0) as b:
+        granted_s = b.server.session_timeouts_s()
+        assert granted_s == [pytest.approx(max(10.0, b.plc.timeout_s * 10))], granted_s
+        assert b.clock.rate == 100.0
 
 
 # -- certificates ---------------------------------------------------------------------------
