@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,40 @@ async def test_safing_wins_over_a_command_in_flight(tmp_path: Path) -> None:
         assert await power.safe(actor="safety", reason="abort drill")
         assert await ticket.wait() == "fault: interrupted by safing"
         assert power.machine_state == "DE_ENERGIZED" and not power.busy
+
+
+async def test_start_up_waits_for_fresh_data_before_it_recognises_the_state(
+    tmp_path: Path,
+) -> None:
+    """A subsystem (re)started while its PLC's data is STALE (a loaded machine at start-up, a
+    link coming back) takes up the plant's state once the data is fresh: not FAULT on a
+    moment's staleness, which only an operator's reset would clear."""
+    async with pad_rig(tmp_path) as rig:
+        power = rig.subsystems["ground_power"]
+        await power.stop()
+        await rig.sim.stall("SAFE")
+        assert await rig.wait(lambda: not rig.all_good("PWR-CB-842-OPEN"), 10.0)
+        starting = asyncio.ensure_future(power.start())
+        await rig.sim.restore_link("SAFE")
+        await asyncio.wait_for(starting, 30.0)
+        assert power.machine_state == "DE_ENERGIZED", power.last_fault
+        assert rig.alarms.get("GROUND_POWER-FAULT").state is AlarmState.NORMAL
+
+
+async def test_a_state_not_recognised_at_start_up_is_an_alarmed_and_journaled_fault(
+    tmp_path: Path,
+) -> None:
+    """Data that never comes fresh (or a plant in none of the known states) is FAULT, and
+    says so: an alarm and a journal row that name the conditions not met, never silence."""
+    async with pad_rig(tmp_path) as rig:
+        power = rig.subsystems["ground_power"]
+        await power.stop()
+        await rig.sim.stall("SAFE")
+        assert await rig.wait(lambda: not rig.all_good("PWR-CB-842-OPEN"), 10.0)
+        await power.start(fresh_data_wall_s=1.0)
+        assert power.machine_state == "FAULT"
+        assert "PWR-CB-842-OPEN" in power.last_fault and "STALE" in power.last_fault
+        alarm = rig.alarms.get("GROUND_POWER-FAULT")
+        assert alarm.state is AlarmState.UNACK and "PWR-CB-842-OPEN" in alarm.detail
+        assert await rig.wait_journal("subsystem_fault")
+        await rig.sim.restore_link("SAFE")

@@ -27,6 +27,8 @@ from padctl.tasks import cancel_and_wait
 log = structlog.get_logger()
 
 REST_DEBOUNCE_S = 2.0  # clock seconds a resting state may look wrong before it is an alarm
+# Wall seconds start-up waits for GOOD data to recognise the plant's state from.
+RECOGNISE_FRESH_WALL_S = 5.0
 
 
 class Subsystem:
@@ -123,20 +125,42 @@ class Subsystem:
         """The state the plant shows now (for start-up): the first matching `recognise` entry.
 
         A plant in none of the recognised states is not assumed safe: FAULT, until an
-        operator makes it safe and resets.
+        operator makes it safe and resets; `last_fault` names what each state lacked.
         """
         for state, conditions in self.compiled.recognise:
             if conditions and all(self._holds(c) for c in conditions):
                 return state
         if self.compiled.recognise:
-            self.last_fault = "plant state not recognised at start-up"
+            lacking = [
+                f"{state}: " + "; ".join(self._describe(c) for c in rules if not self._holds(c))
+                for state, rules in self.compiled.recognise
+            ]
+            self.last_fault = "plant state not recognised at start-up (" + " | ".join(lacking) + ")"
             self.safed = False
             return FAULT
         return self.spec.initial.name
 
-    async def start(self) -> None:
-        """Take up the state the plant is in, and start watching the actuators."""
+    async def start(
+        self, *, fresh_data_wall_s: float = RECOGNISE_FRESH_WALL_S, report_fault: bool = True
+    ) -> None:
+        """Take up the state the plant shows on GOOD data, and start watching the actuators.
+
+        Start-up waits (at most `fresh_data_wall_s`) for the data it recognises the state
+        from: a moment's staleness must not become a FAULT. A state not recognised is a FAULT
+        that is alarmed and journaled, never silent (unless the caller reports it: a
+        checkpoint's restore compares the state with the one it kept)."""
+        tags = {c.tag for _, rules in self.compiled.recognise for c in rules}
+        tags = {tag for tag in tags if not tag.startswith("@")}
+        await self._plant.table.wait_for(
+            lambda _t: all(self._plant.read(tag).is_good for tag in tags),
+            timeout_s=0.0,
+            grace_wall_s=fresh_data_wall_s,
+        )
         self.machine_state = self.recognise_state()
+        if report_fault and self.machine_state == FAULT and self.compiled.recognise:
+            log.error("subsystem_state_not_recognised", subsystem=self.name, detail=self.last_fault)
+            self._event_alarms.set(SubsystemAlarm.FAULT, True, detail=self.last_fault)
+            await self._journal("subsystem_fault", {"reason": self.last_fault})
         await self.watch.start()
 
     async def stop(self) -> None:

@@ -247,7 +247,8 @@ async def _bring_back_subsystems(station: Station, checkpoint: StationCheckpoint
             subsystem.mode = Mode(record.mode)
             subsystem.safed = record.safed
             subsystem.last_fault = record.last_fault
-        await subsystem.start()  # the state the restored plant shows
+        # The state the restored plant shows now; a difference is reported below.
+        await subsystem.start(fresh_data_wall_s=0.0, report_fault=False)
         if record is not None and subsystem.machine_state != record.state:
             if station.not_good(station.subsystem_tags(name)):
                 # Its data is not GOOD (a PLC lost at the checkpoint): nothing to recognise
