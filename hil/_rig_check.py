@@ -45,20 +45,6 @@ class CheckRow:
         return asdict(self)
 
 
-class _VariantRecordingOpcUaHub(OpcUaHub):
-    """An OPC UA hub that also keeps the variant type each node last sent."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.variant_types: dict[str, ua.VariantType] = {}
-
-    def _store(self, index: int, data_value: ua.DataValue) -> None:
-        variant = data_value.Value
-        if variant is not None and variant.Value is not None:
-            self.variant_types[self._names[index]] = variant.VariantType
-        super()._store(index, data_value)
-
-
 async def check_rig(
     definition: PadDefinition,
     *,
@@ -69,16 +55,27 @@ async def check_rig(
     """Connect to every PLC of `definition`, read every tag once, judge each; writes nothing."""
     table = TagTable(definition, clock)
     hubs: dict[str, Hub] = {}
-    opcua_hubs: dict[str, _VariantRecordingOpcUaHub] = {}
+    # The variant type each OPC UA node last sent, by tag name.
+    variant_types: dict[str, ua.VariantType] = {}
+
+    def record_variant(name: str, data_value: ua.DataValue) -> None:
+        variant = data_value.Value
+        if variant is not None and variant.Value is not None:
+            variant_types[name] = variant.VariantType
+
     for plc in definition.plcs:
         tags = definition.tags_of(plc.id)
         if isinstance(plc, ModbusPlc):
             hubs[plc.id] = ModbusHub(plc=plc, tags=tags, table=table, clock=clock)
         else:
-            opcua_hubs[plc.id] = _VariantRecordingOpcUaHub(
-                plc=plc, tags=tags, table=table, clock=clock, base_dir=base_dir
+            hubs[plc.id] = OpcUaHub(
+                plc=plc,
+                tags=tags,
+                table=table,
+                clock=clock,
+                base_dir=base_dir,
+                observer=record_variant,
             )
-            hubs[plc.id] = opcua_hubs[plc.id]
     try:
         for started in hubs.values():
             await started.start()
@@ -120,9 +117,7 @@ async def check_rig(
             if not connected[plc.id]:
                 rows.append(_row(tag, None, False, f"PLC {plc.id} not reachable at {_where(plc)}"))
                 continue
-            variant = (
-                opcua_hubs[plc.id].variant_types.get(tag.name) if plc.id in opcua_hubs else None
-            )
+            variant = variant_types.get(tag.name)
             row = _judge(tag, samples[tag.name], variant)
             block = block_reasons.get(tag.name, "")
             if not row.ok and block and REFUSED_READ in row.detail and block not in row.detail:

@@ -31,11 +31,25 @@ _ANALOG_QUEUE_SIZE = 1
 _DISCRETE_QUEUE_SIZE = 8
 
 
+# Called with (tag name, data value) for every value a subscription delivers (the HIL rig
+# check records the variant type each node sends).
+DataValueObserver = Callable[[str, ua.DataValue], None]
+
+
 class SubscriptionData:
     """Decodes one PLC's OPC UA items into the tag table; each item is one group of its own."""
 
-    def __init__(self, *, plc_id: str, tags: Sequence[Tag], table: TagTable, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        plc_id: str,
+        tags: Sequence[Tag],
+        table: TagTable,
+        clock: Clock,
+        observer: DataValueObserver | None = None,
+    ) -> None:
         self._plc_id = plc_id
+        self._observer = observer
         self._tags = list(tags)
         self._table = table
         self._clock = clock
@@ -105,6 +119,8 @@ class SubscriptionData:
 
     def store(self, index: int, data_value: ua.DataValue) -> None:
         """Put one item's data value into the table: decoded, qualified and timestamped."""
+        if self._observer is not None:
+            self._observer(self._names[index], data_value)
         received_s = self._clock.now()
         status = data_value.StatusCode
         variant = data_value.Value

@@ -24,7 +24,7 @@ from padctl.definition import OpcUaPlc, Tag
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._opcua_client_security import check_security, configure_security
 from padctl.plant._opcua_codec import VARIANT_TYPES, encode_value
-from padctl.plant._opcua_data import SubscriptionData, TableFeed, node_id
+from padctl.plant._opcua_data import DataValueObserver, SubscriptionData, TableFeed, node_id
 from padctl.plant._sample import TagValue
 from padctl.plant._tag_table import TagTable
 from padctl.supervisor import Pulse
@@ -67,6 +67,7 @@ class OpcUaHub:
         table: TagTable,
         clock: Clock,
         base_dir: Path | None = None,
+        observer: DataValueObserver | None = None,
     ) -> None:
         foreign = [tag.name for tag in tags if tag.plc != plc.id]
         if foreign:
@@ -78,7 +79,9 @@ class OpcUaHub:
         self._clock = clock
         self._base_dir = base_dir
         self._tag_names = {tag.name for tag in self._tags}
-        self._data = SubscriptionData(plc_id=plc.id, tags=self._tags, table=table, clock=clock)
+        self._data = SubscriptionData(
+            plc_id=plc.id, tags=self._tags, table=table, clock=clock, observer=observer
+        )
         self._client: Client | None = None
         self._namespace_index: int | None = None
         self._generation = 0

@@ -18,6 +18,7 @@ from padctl.subsystems._checkout import CheckoutReport, run_checkout
 from padctl.subsystems._compiled import CompiledCommand, CompiledSubsystem
 from padctl.subsystems._context import PadContext
 from padctl.subsystems._errors import CommandRefused
+from padctl.subsystems._recognise import RECOGNISE_FRESH_WALL_S, StateRecognition
 from padctl.subsystems._safing import SafeOutputs
 from padctl.subsystems._spec import FAULT, Mode, Origin, Writes
 from padctl.subsystems._ticket import CommandTicket
@@ -27,8 +28,6 @@ from padctl.tasks import cancel_and_wait
 log = structlog.get_logger()
 
 REST_DEBOUNCE_S = 2.0  # clock seconds a resting state may look wrong before it is an alarm
-# Wall seconds start-up waits for GOOD data to recognise the plant's state from.
-RECOGNISE_FRESH_WALL_S = 5.0
 
 
 class Subsystem:
@@ -94,6 +93,9 @@ class Subsystem:
             after_state_change="_state_changed",
             send_event=True,
         )
+        self._recognition = StateRecognition(
+            compiled=compiled, plant=plant, holds=self._holds, describe=self._describe
+        )
         self._safe_outputs = SafeOutputs(
             compiled=compiled,
             plant=plant,
@@ -127,18 +129,10 @@ class Subsystem:
         A plant in none of the recognised states is not assumed safe: FAULT, until an
         operator makes it safe and resets; `last_fault` names what each state lacked.
         """
-        for state, conditions in self.compiled.recognise:
-            if conditions and all(self._holds(c) for c in conditions):
-                return state
-        if self.compiled.recognise:
-            lacking = [
-                f"{state}: " + "; ".join(self._describe(c) for c in rules if not self._holds(c))
-                for state, rules in self.compiled.recognise
-            ]
-            self.last_fault = "plant state not recognised at start-up (" + " | ".join(lacking) + ")"
-            self.safed = False
-            return FAULT
-        return self.spec.initial.name
+        state, lacking = self._recognition.recognise()
+        if state == FAULT:
+            self.last_fault, self.safed = lacking, False
+        return state or self.spec.initial.name
 
     async def start(
         self, *, fresh_data_wall_s: float = RECOGNISE_FRESH_WALL_S, report_fault: bool = True
@@ -149,13 +143,7 @@ class Subsystem:
         from: a moment's staleness must not become a FAULT. A state not recognised is a FAULT
         that is alarmed and journaled, never silent (unless the caller reports it: a
         checkpoint's restore compares the state with the one it kept)."""
-        tags = {c.tag for _, rules in self.compiled.recognise for c in rules}
-        tags = {tag for tag in tags if not tag.startswith("@")}
-        await self._plant.table.wait_for(
-            lambda _t: all(self._plant.read(tag).is_good for tag in tags),
-            timeout_s=0.0,
-            grace_wall_s=fresh_data_wall_s,
-        )
+        await self._recognition.wait_for_good_data(fresh_data_wall_s)
         self.machine_state = self.recognise_state()
         if report_fault and self.machine_state == FAULT and self.compiled.recognise:
             log.error("subsystem_state_not_recognised", subsystem=self.name, detail=self.last_fault)
