@@ -5,9 +5,12 @@ one process at real time with every PLC scanned. A short count with one launch c
 criterion on the vehicle LOX tank ullage pressure (LOX-PT-101) is taken into its terminal
 count; then the simulated transducer is driven over the redline, and the time until the
 simulated PLC receives the safing command (the vehicle ground power breaker opening) is
-measured. Repeated with a recycle between runs. Prints one JSON object as its last line.
+measured. Repeated with a recycle between runs. Then the PLC that carries the transducer
+(PROP) has its link dropped in the terminal count, and the time from the drop to the same
+safing command is measured: lost data is NO-GO, so it must cut off once the data's staleness
+limit has passed, within 100 ms more. Prints one JSON object as its last line.
 
-    .venv/bin/python tests/bench/reaction.py [--runs N]
+    .venv/bin/python tests/bench/reaction.py [--runs N] [--stale-runs N]
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ lcc:
   - {id: LCC-PROP-001, name: Vehicle LOX tank ullage pressure, tags: [LOX-PT-101], high: 3.5, from: T-00:00:40, to: T-0}
 """
 OUTPUT = "PWR-CB-842-CMD"
+STALE_PLC = "PROP"  # carries LOX-PT-101
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -63,7 +67,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def measure(runs: int, scratch: Path) -> dict[str, object]:
+async def measure(runs: int, stale_runs: int, scratch: Path) -> dict[str, object]:
     clock = ScaledClock(1.0)
     definition = load_pad_definition()
     model = PadModel(definition)
@@ -82,6 +86,7 @@ async def measure(runs: int, scratch: Path) -> dict[str, object]:
     (scratch / "count.yaml").write_text(SEQUENCE)
     (scratch / "lcc.yaml").write_text(LCC)
     latencies_ms: list[float] = []
+    stale_ms: list[float] = []
     try:
         async with AsyncJournal(scratch / "journal.sqlite", clock=clock) as journal:
             plant = Plant(definition=live, clock=clock, journal=journal)
@@ -109,7 +114,8 @@ async def measure(runs: int, scratch: Path) -> dict[str, object]:
                 )
                 try:
                     await countdown.start(actor="bench")
-                    for run in range(runs):
+
+                    async def into_terminal_count(run: int) -> None:
                         await wait_until(lambda: countdown.poll is not None, 30)
                         await countdown.answer_poll(
                             position="test_conductor", go=True, actor="bench"
@@ -120,18 +126,34 @@ async def measure(runs: int, scratch: Path) -> dict[str, object]:
                         )
                         await asyncio.sleep(0.05 + 0.01 * (run % 7))  # vary the scan phase
                         arrivals.clear()
-                        started = time.perf_counter()
-                        model.sensor_override("LOX-PT-101", 4.5)
-                        await wait_until(lambda: bool(arrivals), 10)
-                        latencies_ms.append((arrivals[0] - started) * 1000)
+
+                    async def recycle() -> None:
                         await wait_until(lambda: countdown.hold_reason.startswith("cutoff"), 30)
-                        model.sensor_override("LOX-PT-101", None)
                         await wait_until(lambda: _below(plant.read("LOX-PT-101").value, 3.5), 30)
+                        await wait_until(lambda: plant.read("LOX-PT-101").is_good, 30)
+                        await plant.wait_watchdogs_clear(30)
                         await countdown.recycle(actor="bench", point="RP-1")
                         await countdown.answer_poll(
                             position="test_conductor", go=True, actor="bench"
                         )
                         await countdown.resume(actor="bench")
+
+                    for run in range(runs):
+                        await into_terminal_count(run)
+                        started = time.perf_counter()
+                        model.sensor_override("LOX-PT-101", 4.5)
+                        await wait_until(lambda: bool(arrivals), 10)
+                        latencies_ms.append((arrivals[0] - started) * 1000)
+                        model.sensor_override("LOX-PT-101", None)
+                        await recycle()
+                    for run in range(stale_runs):
+                        await into_terminal_count(run)
+                        started = time.perf_counter()
+                        await sim.drop_link(STALE_PLC)
+                        await wait_until(lambda: bool(arrivals), 10)
+                        stale_ms.append((arrivals[0] - started) * 1000)
+                        await sim.restore_link(STALE_PLC)
+                        await recycle()
                 finally:
                     await countdown.stop()
                     for subsystem in subsystems.values():
@@ -140,6 +162,16 @@ async def measure(runs: int, scratch: Path) -> dict[str, object]:
     finally:
         await sim.stop()
     poll_s = min(plc.poll_period_s for plc in live.plcs)
+    stale_limit_ms = live.plc(STALE_PLC).stale_after_s * 1000
+    stale = {
+        "stale_runs": len(stale_ms),
+        "stale_limit_ms": round(stale_limit_ms, 1),
+        "stale_to_cutoff_ms_p50": round(statistics.median(stale_ms), 3) if stale_ms else None,
+        "stale_to_cutoff_ms_p99": round(percentile(stale_ms, 0.99), 3) if stale_ms else None,
+        "stale_to_cutoff_ms_max": round(max(stale_ms), 3) if stale_ms else None,
+        "stale_to_cutoff_within_limit_plus_100_ms": bool(stale_ms)
+        and max(stale_ms) <= stale_limit_ms + 100,
+    }
     return {
         "runs": len(latencies_ms),
         "breach_to_command_ms_p50": round(statistics.median(latencies_ms), 3),
@@ -147,6 +179,7 @@ async def measure(runs: int, scratch: Path) -> dict[str, object]:
         "breach_to_command_ms_max": round(max(latencies_ms), 3),
         "plc_poll_period_ms": round(poll_s * 1000, 1),
         "plcs_scanning": len(live.plcs),
+        **stale,
         "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
     }
 
@@ -166,10 +199,11 @@ def _below(value: object, limit: float) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--stale-runs", type=int, default=20)
     args = parser.parse_args()
     configure_logging(level="error")
     with tempfile.TemporaryDirectory() as tmp:
-        coroutine = measure(args.runs, Path(tmp))
+        coroutine = measure(args.runs, args.stale_runs, Path(tmp))
         if importlib.util.find_spec("uvloop") is None:
             result = asyncio.run(coroutine)
         else:
