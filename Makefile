@@ -50,11 +50,19 @@ test: venv debian-packages lint
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 # `make test-repeat N=5`: the timing-sensitive tests (marker timing: scaled clocks against
-# real sockets, whole counts, training runs, browsers) N times over, in one run.
+# real sockets, whole counts, training runs, browsers) N times over, each time in a pytest
+# session of its own (tests sharing a module's station must start from a fresh one), with a
+# line per round; it fails if any round failed or collected no test.
 N ?= 3
 test-repeat: venv debian-packages
-	$(PYTEST) -m timing --count $(N); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+	@failed=0; for round in $$(seq $(N)); do \
+		started=$$(date +%s); \
+		$(PYTEST) -m timing; status=$$?; \
+		echo "test-repeat round $$round of $(N): exit $$status in $$(( $$(date +%s) - started )) s"; \
+		if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
+		if [ $$status -ne 0 ]; then failed=$$((failed + 1)); fi; \
+	done; \
+	echo "test-repeat: $$failed of $(N) rounds failed"; [ $$failed -eq 0 ]
 
 bench: venv
 	$(BIN)/python tests/bench/scan.py
