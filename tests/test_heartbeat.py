@@ -114,3 +114,49 @@ async def test_plc_watchdog_drives_outputs_safe_when_padctl_stops_beating(
 
     assert await _until(reset, 3.0)
     assert (await server.commands())["TST-FV-101-CMD"] is False
+
+
+async def test_a_new_padctl_is_taken_up_only_once_the_watchdog_saw_its_counter_change(
+    tmp_path: Path,
+) -> None:
+    """A padctl that starts again counts from 1. If the one before it stopped at 1, a first
+    beat of 1 is no change to the PLC's watchdog: take-up must not be claimed on it. (Seen as
+    `test_hil_rig.py::test_the_first_write_waits_for_the_operator`: the second `hil write`
+    process wrote while the watchdog tripped on the first one's silence, and read back the
+    safe value.)"""
+    clock = ScaledClock(1.0)
+    sim = SimulatedPad(modbus_test_pad(tmp_path), clock, scan_wall_s=0.01)
+    definition = await sim.start()
+    plc = definition.plc("TST")
+    assert isinstance(plc, ModbusPlc) and plc.heartbeat is not None
+    table = TagTable(definition, clock)
+    hub = ModbusHub(plc=plc, tags=definition.tags_of("TST"), table=table, clock=clock)
+    keeper = HeartbeatKeeper(
+        hub=hub, heartbeat=plc.heartbeat, definition=definition, table=table, clock=clock
+    )
+    simulated = sim.plcs["TST"]
+    await hub.start()
+    try:
+        assert await hub.wait_connected(5.0)
+        # The padctl before this one stopped with its counter at 1; the watchdog tripped since.
+        await hub.write(definition.tag("TST-HB-PADCTL"), 1)
+
+        async def tripped() -> bool:
+            return simulated.watchdog_tripped
+
+        assert await _until(tripped, 3.0)
+        await keeper.start()
+        seen_tripped_while_taken_up = []
+
+        async def taken_up() -> bool:
+            if keeper.taken_up:
+                seen_tripped_while_taken_up.append(simulated.watchdog_tripped)
+                return True
+            return False
+
+        assert await _until(taken_up, 3.0)
+        assert seen_tripped_while_taken_up == [False]
+    finally:
+        await keeper.stop()
+        await hub.stop()
+        await sim.stop()

@@ -118,7 +118,7 @@ class HeartbeatKeeper:
         clock = self._clock
         next_beat_s = clock.monotonic()
         while True:
-            self._counter = (self._counter + 1) % COUNTER_MODULUS
+            self._counter, a_change = self._next_counter()
             try:
                 await within_wall(
                     clock,
@@ -127,7 +127,7 @@ class HeartbeatKeeper:
                     f"heartbeat write to {self.plc_id}",
                 )
                 self._last_write_ok_wall_s = clock.monotonic()
-                if self._up_since_wall_s is None:
+                if self._up_since_wall_s is None and a_change:
                     self._up_since_wall_s = self._last_write_ok_wall_s
                 self.beats += 1
             except asyncio.CancelledError:
@@ -144,6 +144,22 @@ class HeartbeatKeeper:
             if next_beat_s < now_s:
                 next_beat_s = now_s + period_s
             await clock.wall_sleep(next_beat_s - now_s)
+
+    def _next_counter(self) -> tuple[int, bool]:
+        """The next count, and whether it is known to differ from what the PLC holds.
+
+        A padctl that starts again counts from 1; if the one before it stopped at 1, a first
+        beat of 1 is no change to the PLC's watchdog, which trips a moment later and drives
+        the outputs safe, while the take-up looked done. So the count skips the value the PLC
+        holds, and take-up counts only from a beat known to be a change (the PLC's value read
+        back GOOD)."""
+        count = (self._counter + 1) % COUNTER_MODULUS
+        held = self._table.get(self._counter_tag.name)
+        if not held.is_good:
+            return count, False
+        if held.value == count:
+            count = (count + 1) % COUNTER_MODULUS
+        return count, True
 
     def judge(self) -> None:
         """Judge the PLC's counter, the take-up of padctl's and the watchdog, now."""
