@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,12 @@ from simulators.pad import SimulatedPad
 from tests.plc_fixtures import modbus_test_pad
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[tuple[SimulatedPad, ModbusHub, HeartbeatKeeper]]:
+@asynccontextmanager
+async def _bench(
+    tmp_path: Path, *, beating: bool
+) -> AsyncIterator[tuple[SimulatedPad, ModbusHub, HeartbeatKeeper]]:
+    """The test pad's PLC simulated, a hub on it, and a heartbeat keeper (started if
+    `beating`)."""
     clock = ScaledClock(1.0)
     sim = SimulatedPad(modbus_test_pad(tmp_path), clock, scan_wall_s=0.01)
     definition = await sim.start()
@@ -29,7 +34,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[tuple[SimulatedPad, ModbusHub, He
         hub=hub, heartbeat=plc.heartbeat, definition=definition, table=table, clock=clock
     )
     await hub.start()
-    await keeper.start()
+    if beating:
+        await keeper.start()
     try:
         assert await hub.wait_connected(5.0)
         yield sim, hub, keeper
@@ -37,6 +43,12 @@ async def rig(tmp_path: Path) -> AsyncIterator[tuple[SimulatedPad, ModbusHub, He
         await keeper.stop()
         await hub.stop()
         await sim.stop()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[tuple[SimulatedPad, ModbusHub, HeartbeatKeeper]]:
+    async with _bench(tmp_path, beating=True) as parts:
+        yield parts
 
 
 async def _until(predicate, timeout_s: float, clock: ScaledClock | None = None) -> bool:  # type: ignore[no-untyped-def]
@@ -124,22 +136,10 @@ async def test_a_new_padctl_is_taken_up_only_once_the_watchdog_saw_its_counter_c
     `test_hil_rig.py::test_the_first_write_waits_for_the_operator`: the second `hil write`
     process wrote while the watchdog tripped on the first one's silence, and read back the
     safe value.)"""
-    clock = ScaledClock(1.0)
-    sim = SimulatedPad(modbus_test_pad(tmp_path), clock, scan_wall_s=0.01)
-    definition = await sim.start()
-    plc = definition.plc("TST")
-    assert isinstance(plc, ModbusPlc) and plc.heartbeat is not None
-    table = TagTable(definition, clock)
-    hub = ModbusHub(plc=plc, tags=definition.tags_of("TST"), table=table, clock=clock)
-    keeper = HeartbeatKeeper(
-        hub=hub, heartbeat=plc.heartbeat, definition=definition, table=table, clock=clock
-    )
-    simulated = sim.plcs["TST"]
-    await hub.start()
-    try:
-        assert await hub.wait_connected(5.0)
+    async with _bench(tmp_path, beating=False) as (sim, hub, keeper):
+        simulated = sim.plcs["TST"]
         # The padctl before this one stopped with its counter at 1; the watchdog tripped since.
-        await hub.write(definition.tag("TST-HB-PADCTL"), 1)
+        await hub.write(sim.definition.tag("TST-HB-PADCTL"), 1)
 
         async def tripped() -> bool:
             return simulated.watchdog_tripped
@@ -156,7 +156,3 @@ async def test_a_new_padctl_is_taken_up_only_once_the_watchdog_saw_its_counter_c
 
         assert await _until(taken_up, 3.0)
         assert seen_tripped_while_taken_up == [False]
-    finally:
-        await keeper.stop()
-        await hub.stop()
-        await sim.stop()
