@@ -26,7 +26,9 @@ import struct
 from asyncua import ua
 
 from padctl.definition import Tag, TagType, WordOrder
-from padctl.plant import TagValue
+
+# A tag's value as a PLC holds it (engineering units; NaN for a failed channel).
+TagValue = float | int | bool
 
 # (bits, signed) of each integer type
 _INTEGER_WIDTH = {

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from padctl.definition import TagType
-from padctl.plant import TagValue
+from simulators._codec import TagValue
 from simulators._scenario_state import model_state, restore_model_state
 from simulators.fault_commands import FaultSyntaxError, parse_fault
 from simulators.link import LinkState

@@ -13,8 +13,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagType
-from padctl.plant import TagValue
-from simulators._codec import modbus_registers, modbus_value
+from simulators._codec import TagValue, modbus_registers, modbus_value
 
 log = structlog.get_logger()
 

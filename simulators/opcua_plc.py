@@ -13,8 +13,7 @@ from asyncua import Server, ua
 
 from padctl.clock import Clock
 from padctl.definition import OpcUaPlc, Tag, TagType
-from padctl.plant import Quality, TagValue
-from simulators._codec import OPCUA_VARIANT_TYPE, opcua_raw, opcua_value
+from simulators._codec import OPCUA_VARIANT_TYPE, TagValue, opcua_raw, opcua_value
 from simulators._opcua_address_space import SharedStandardNodesServer
 from simulators._opcua_security import PasswordUsers, SimServerSecurity, configure_security
 
@@ -33,9 +32,9 @@ _DATA_TYPES = {
     TagType.FLOAT64: ua.ObjectIds.Double,
 }
 _STATUS_OF_QUALITY = {
-    Quality.GOOD: ua.StatusCodes.Good,
-    Quality.UNCERTAIN: ua.StatusCodes.UncertainLastUsableValue,
-    Quality.BAD: ua.StatusCodes.BadSensorFailure,
+    "GOOD": ua.StatusCodes.Good,
+    "UNCERTAIN": ua.StatusCodes.UncertainLastUsableValue,
+    "BAD": ua.StatusCodes.BadSensorFailure,
 }
 
 
@@ -234,11 +233,11 @@ class OpcUaPlcServer:
         self._values.update(values)
         await self._push(changed)
 
-    async def set_quality(self, qualities: Mapping[str, Quality]) -> None:
+    async def set_quality(self, qualities: Mapping[str, str]) -> None:
         """Make tags report GOOD, UNCERTAIN or BAD status (sensor faults), values unchanged."""
         for name, quality in qualities.items():
             self._tag(name)
-            if quality is Quality.STALE:
+            if quality == "STALE":
                 raise ValueError("STALE is judged by age in padctl; a PLC cannot report it")
             self._status[name] = _STATUS_OF_QUALITY[quality]
         await self._push(list(qualities))

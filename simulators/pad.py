@@ -18,7 +18,7 @@ import structlog
 
 from padctl.clock import Clock
 from padctl.definition import ModbusPlc, OpcUaPlc, PadDefinition, Tag, TagType
-from padctl.plant import TagValue
+from simulators._codec import TagValue
 from simulators.link import LinkRelay, LinkState
 from simulators.modbus_plc import ModbusPlcServer
 
