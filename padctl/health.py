@@ -23,7 +23,7 @@ from padctl.alarms import AlarmDefinition, AlarmKind, AlarmManager, AlarmPriorit
 from padctl.clock import Clock
 from padctl.definition import PadDefinition
 from padctl.loop_lag import LoopLagMonitor
-from padctl.plant import Plant, Quality, WatchdogState, record_soon
+from padctl.plant import Plant, WatchdogState, record_soon
 from padctl.supervisor import Pulse, Supervisor, TaskReport, TaskTrouble
 
 log = structlog.get_logger()
@@ -79,6 +79,7 @@ class PadHealth:
         self.loop_lag_limit_wall_s = loop_lag_limit_wall_s
         self.journal_failures = 0
         self.last_journal_error = ""
+        self._tag_names: dict[str, list[str]] = {}  # PLC id -> its tags' names
         for plc in definition.plcs:
             alarms.define(
                 AlarmDefinition(
@@ -129,14 +130,15 @@ class PadHealth:
     def plc_freshness(self, plc_id: str) -> PlcFreshness:
         """Whether one PLC's data is fresh: none of its tags STALE, the newest young enough."""
         plc = self._definition.plc(plc_id)
-        names = [tag.name for tag in self._definition.tags_of(plc_id)]
-        samples = self._plant.table.snapshot(names).values()
-        newest_s = max((s.t_received_wall_s for s in samples), default=float("-inf"))
+        names = self._tag_names.get(plc_id)
+        if names is None:
+            names = self._tag_names[plc_id] = [tag.name for tag in self._definition.tags_of(plc_id)]
+        newest_s, stale_tags = self._plant.table.staleness(names)
         return PlcFreshness(
             plc=plc_id,
             age_s=self._clock.monotonic() - newest_s,
             stale_after_s=plc.stale_after_s,
-            stale_tags=tuple(s.tag for s in samples if s.quality is Quality.STALE),
+            stale_tags=stale_tags,
         )
 
     def freshness(self) -> dict[str, PlcFreshness]:

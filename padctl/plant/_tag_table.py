@@ -64,6 +64,7 @@ class TagTable:
         self._listeners: list[ChangeListener] = []
         self._updated = asyncio.Event()
         self._unique_groups: list[TagGroup] | None = None
+        self._groups_of_names: dict[tuple[str, ...], list[TagGroup]] = {}  # for `staleness`
         self._stale_groups: set[int] = set()  # ids of groups last found STALE by the sweep
         # Tags whose PLC reports a failed channel, and the tags a channel status qualifies.
         self._failure_reported = {
@@ -100,6 +101,7 @@ class TagTable:
             self._group_of_slot[slot] = shared
             self._index_of_slot[slot] = index
         self._unique_groups = None
+        self._groups_of_names.clear()
         return shared
 
     def sweep_staleness(self) -> list[str]:
@@ -256,6 +258,34 @@ class TagTable:
         wall_s = self._clock.monotonic()
         slots = range(len(self._tags)) if names is None else map(self.slot_of, names)
         return {self._tags[slot].name: self._sample(slot, wall_s) for slot in slots}
+
+    def staleness(self, names: Sequence[str]) -> tuple[float, tuple[str, ...]]:
+        """When the newest of `names` was received (clock.monotonic seconds) and which of them
+        are STALE now, judged as `snapshot` judges them but once per group, not per tag: the
+        health check asks this of every PLC's tags many times a second."""
+        key = tuple(names)
+        groups = self._groups_of_names.get(key)
+        if groups is None:
+            by_id = {id(g): g for g in (self._group_of_slot[self.slot_of(n)] for n in key)}
+            groups = self._groups_of_names[key] = list(by_id.values())
+        wall_s = self._clock.monotonic()
+        newest_s = -math.inf
+        stale_groups: set[int] = set()
+        for group in groups:
+            received_s = group.received_wall_s
+            if received_s > newest_s:
+                newest_s = received_s
+            if group.quality is not Quality.BAD and wall_s - received_s > group.stale_after_s:
+                stale_groups.add(id(group))
+        if not stale_groups:
+            return newest_s, ()
+        stale = []
+        for name in key:
+            slot = self.slot_of(name)
+            group = self._group_of_slot[slot]
+            if id(group) in stale_groups and group.values[self._index_of_slot[slot]] is not None:
+                stale.append(name)
+        return newest_s, tuple(stale)
 
     def _sample(self, slot: int, wall_s: float) -> Sample:
         tag = self._tags[slot]
