@@ -264,7 +264,7 @@ async def test_a_restarted_padctl_comes_up_holding_and_never_resumes_by_itself(
             assert reborn.state.name == "HOLDING"
             assert reborn.hold_reason == "padctl restarted during COUNTING: holding"
             assert -110 <= reborn.t_now() <= t_at_death  # the last journaled point, not later
-            assert reborn._next_event == 1  # the events already run are not run again
+            assert reborn.events.next_index == 1  # the events already run are not run again
             t_before = reborn.t_now()
             await rig.clock.sleep(5)
             assert reborn.t_now() == t_before and reborn.state.name == "HOLDING"

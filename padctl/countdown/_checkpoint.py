@@ -103,7 +103,7 @@ def take_checkpoint(countdown: Countdown) -> CountdownCheckpoint:
     events = countdown.sequence.events
     now_s = countdown._clock.now()
     running = []
-    for under_way in countdown._running:
+    for under_way in countdown.events.running:
         index = next(i for i, event in enumerate(events) if event is under_way.event)
         running.append(
             RunningRecord(index, len(under_way.pending), under_way.waiting, under_way.event.name)
@@ -116,10 +116,10 @@ def take_checkpoint(countdown: Countdown) -> CountdownCheckpoint:
         profile=countdown.sequence.profile,
         state=countdown.machine_state,
         t_s=countdown.t_now(),
-        t_running=countdown._t_anchor_s is not None,
+        t_running=countdown.clocks.t_running,
         l_s=countdown.l_now(),
-        l_started=countdown._l_start_s is not None,
-        next_event=countdown._next_event,
+        l_started=countdown.clocks.l_started,
+        next_event=countdown.events.next_index,
         next_event_name="" if upcoming is None else upcoming.name,
         running=tuple(running),
         hold_reason=countdown.hold_reason,
@@ -181,18 +181,20 @@ async def restore_checkpoint(
     events = sequence.events
     now_s = countdown._clock.now()
     countdown.machine_state = checkpoint.state
-    countdown.t_s = checkpoint.t_s
-    countdown._t_anchor_s = now_s if checkpoint.t_running else None
-    countdown._l_start_s = now_s - checkpoint.l_s if checkpoint.l_started else None
-    countdown._next_event = _event_index(
+    countdown.clocks.set_t(checkpoint.t_s, running=checkpoint.t_running)
+    if checkpoint.l_started:
+        countdown.clocks.start_l(l_s=checkpoint.l_s)
+    else:
+        countdown.clocks.clear_l()
+    countdown.events.next_index = _event_index(
         sequence, checkpoint.next_event, checkpoint.next_event_name, checkpoint.t_s
     )
-    countdown._running = [
+    countdown.events.running = [
         _running_event(events[index], record)
         for record in checkpoint.running
         if (index := _event_index(sequence, record.event, record.name, None)) < len(events)
     ]
-    countdown._tickets = []
+    countdown.events.tickets = []
     countdown.hold_reason = checkpoint.hold_reason
     countdown._hold_id = checkpoint.hold_id
     remaining_s = checkpoint.hold_remaining_s
@@ -211,10 +213,10 @@ async def restore_checkpoint(
     else:
         countdown._done.clear()
     where = f"checkpoint {label} " if label else "a checkpoint "
-    countdown._emit(
+    countdown.record.emit(
         "RESTORED", f"count restored to {where}at {format_t_time(checkpoint.t_s)} by {actor}"
     )
-    await countdown._journal(
+    await countdown.record.journal(
         "countdown_state",
         {"trigger": "restore", "reason": checkpoint.hold_reason, "checkpoint": label},
         actor,

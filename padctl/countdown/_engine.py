@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import structlog
-from transitions.extensions.asyncio import AsyncMachine
 
 from padctl.alarms import AlarmManager
 from padctl.clock import Clock, wait_event
@@ -19,23 +18,25 @@ from padctl.countdown._checkpoint import (
     restore_checkpoint,
     take_checkpoint,
 )
-from padctl.countdown._events import EventRunner, RunningEvent
-from padctl.countdown._lcc import Criterion, LccAction, LccMonitor
-from padctl.countdown._lcc_alarms import DisqualificationAlarms
-from padctl.countdown._paths import PAD_NOT_SAFE
+from padctl.countdown._count_clocks import CountClocks
+from padctl.countdown._count_record import CountRecord
+from padctl.countdown._events import EventRunner, StopReason
+from padctl.countdown._lcc import Criterion
+from padctl.countdown._lcc_watch import LccWatch
+from padctl.countdown._path_steps import PathSteps
+from padctl.countdown._paths import CountdownPaths
 from padctl.countdown._sequence import CountdownSequence, Event
-from padctl.countdown._tclock import format_t_time
 from padctl.countdown._timeline import (
     RUNNING,
     CountdownRefused,
     CountEvent,
     CountState,
+    CountTrigger,
     Poll,
-    machine_transitions,
+    attach_count_machine,
 )
-from padctl.pace import Window
-from padctl.plant import Plant, record_soon
-from padctl.subsystems import CommandTicket, Mode, PadContext, Subsystem
+from padctl.plant import Plant
+from padctl.subsystems import Mode, PadContext, Subsystem
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -44,12 +45,14 @@ TICK_S = 0.1  # clock seconds between LCC evaluations ...
 TICK_FLOOR_WALL_S = 0.02  # ... and at least a poll's wall time (changed LCC tags and timed
 # events wake the engine at once; the tick only times persistence and windows)
 S = CountState
+T = CountTrigger
 
 
-class Countdown(EventRunner):
+class Countdown(CountdownPaths):
     """Runs one countdown sequence against the subsystems, watching the LCC the whole time."""
 
-    machine_state: str
+    machine_state: str  # the state machine's (attach_count_machine)
+    trigger: Callable[[str], Awaitable[bool]]
 
     def __init__(
         self,
@@ -68,50 +71,40 @@ class Countdown(EventRunner):
         still holding its outputs safe); nothing is commanded until it names nothing."""
         self.sequence = sequence
         self._start_check = start_check
-        self._alarms = alarms
-        if alarms is not None:
-            alarms.define(PAD_NOT_SAFE)
         self.subsystems = subsystems
         self._plant = plant
         self._clock = clock
         self._context = context
-        self._monitor = LccMonitor(lcc, plant.read)
-        self._lcc_alarms = DisqualificationAlarms(alarms, lcc)  # redundant members voted without
-        self._on_event = on_event
-        self.t_s = sequence.start_t_s
-        self._t_anchor_s: float | None = None  # clock time when T last started running
-        self._l_start_s: float | None = None
-        self._next_event = 0
-        self._running: list[RunningEvent] = []
+        self.clocks = CountClocks(clock, sequence.start_t_s)
         self.hold_reason = ""
         self._hold_id: str | None = None
         self._hold_until_s: float | None = None  # built-in hold: clock time it may end
         self.poll: Poll | None = None
         self.resumable = True
-        self.timeline: list[CountEvent] = []
+        self.record = CountRecord(self.clocks, plant.journal, lambda: self.machine_state, on_event)
+        self.timeline = self.record.timeline  # what the console and the CLI show
         self.result = ""  # LIFTOFF, or why the count ended
-        self._tickets: list[tuple[str, CommandTicket]] = []
         self._task: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
         self._lock = asyncio.Lock()
         # A change of any tag an LCC reads, or a command's outcome, wakes the loop at once:
         # the reaction time is set by the PLC poll period, not by the engine's tick.
         self._wake = asyncio.Event()
-        self._lcc_tags = {tag for criterion in lcc for tag in criterion.tags}
-        self._remove_listener = plant.table.add_listener(self._on_tags_changed)
-        self._pending_scrub = ""
-        self._not_safe = ""  # what safing could not prove, after a cutoff or scrub
-        self._window_task: asyncio.Task[None] | None = None
-        AsyncMachine(
-            model=self,
-            states=[state.name for state in CountState],
-            transitions=machine_transitions(),
-            initial=S.IDLE.name,
-            auto_transitions=False,
-            model_attribute="machine_state",
-            after_state_change="_state_changed",
-            send_event=True,
+        self._lcc = LccWatch(lcc, plant=plant, alarms=alarms, wake=self._wake)
+        self.events = EventRunner(
+            sequence,
+            subsystems=subsystems,
+            plant=plant,
+            clocks=self.clocks,
+            record=self.record,
+            wake=self._wake,
         )
+        self._pending_scrub = ""
+        self.steps = PathSteps(
+            subsystems=subsystems, plant=plant, clock=clock, record=self.record, alarms=alarms
+        )
+        self._window_task: asyncio.Task[None] | None = None
+        attach_count_machine(self)
 
     # ---- clocks -----------------------------------------------------------------------------
     @property
@@ -135,61 +128,36 @@ class Countdown(EventRunner):
 
     def t_now(self) -> float:
         """The T clock: runs while counting, stopped in holds."""
-        if self._t_anchor_s is None:
-            return self.t_s
-        return self.t_s + (self._clock.now() - self._t_anchor_s)
+        return self.clocks.t_now()
 
     def l_now(self) -> float:
         """The L clock: seconds since the count started; never stops."""
-        return 0.0 if self._l_start_s is None else self._clock.now() - self._l_start_s
+        return self.clocks.l_now()
 
     def next_event(self) -> Event | None:
-        events = self.sequence.events
-        return events[self._next_event] if self._next_event < len(events) else None
+        return self.events.next_event()
 
-    def _stop_t(self) -> None:
-        self.t_s = self.t_now()
-        self._t_anchor_s = None
-
-    async def _start_t_with(self, trigger: str) -> None:
+    async def _start_t_with(self, trigger: CountTrigger) -> None:
         """Run T and change state by `trigger`: T runs before the state says it does.
 
         The state change awaits its callbacks (a loop turn or more); a console update in
         between must not show COUNTING with T standing still (T would lose that time).
         """
-        t_before_s = self.t_s
-        self._t_anchor_s = self._clock.now()
+        t_before_s = self.clocks.t_now()
+        self.clocks.start_t()
         try:
             await self._trigger(trigger)
         except BaseException:
-            self.t_s, self._t_anchor_s = t_before_s, None
+            self.clocks.set_t(t_before_s)
             raise
 
-    async def _trigger(self, name: str) -> None:
-        await getattr(self, f"t_{name}")()
+    async def _trigger(self, trigger: CountTrigger) -> None:
+        await self.trigger(trigger.event_name)
 
     # ---- journal and timeline -----------------------------------------------------------------
-    def _emit(self, kind: str, text: str) -> None:
-        event = CountEvent(self.t_now(), self.l_now(), kind, text)
-        self.timeline.append(event)
-        log.info("countdown_event", kind=kind, text=text, t=format_t_time(event.t_s))
-        if self._on_event is not None:
-            self._on_event(event)
-
-    async def _journal(self, kind: str, payload: dict[str, Any], actor: str = "countdown") -> None:
-        journal = self._plant.journal
-        if journal is not None:
-            await journal.append(kind, self._stamped(payload), actor=actor)
-
-    def _stamped(self, payload: dict[str, Any]) -> dict[str, Any]:
-        clocks = {"t_s": round(self.t_now(), 3), "l_s": round(self.l_now(), 3)}
-        return {**clocks, "state": self.machine_state, **payload}
-
     async def _state_changed(self, event: Any) -> None:
         payload = {"trigger": event.event.name.removeprefix("t_"), "reason": self.hold_reason}
-        record_soon(
-            self._plant.journal, "countdown_state", self._stamped(payload), actor="countdown"
-        )
+        self.record.journal_soon("countdown_state", payload)
 
     # ---- operator commands ------------------------------------------------------------------
     async def start(self, *, actor: str) -> None:
@@ -202,10 +170,10 @@ class Countdown(EventRunner):
                 raise CountdownRefused("start", "; ".join(problems))
             for subsystem in self.subsystems.values():
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
-            self._l_start_s = self._clock.now()
+            self.clocks.start_l()
             self._context.set("count_active", True)
-            await self._start_t_with("start")
-            self._emit("START", f"count started by {actor}, profile {self.sequence.profile}")
+            await self._start_t_with(T.START)
+            self.record.emit("START", f"count started by {actor}, profile {self.sequence.profile}")
             self._task = asyncio.create_task(self._supervise(), name="countdown")
 
     async def hold(self, *, actor: str, reason: str) -> None:
@@ -234,7 +202,7 @@ class Countdown(EventRunner):
             raise CountdownRefused(
                 "resume", "GO/NO-GO poll incomplete: no GO from " + ", ".join(missing)
             )
-        violations = self._monitor.evaluate(t_s=self.t_now(), now_s=self._clock.now())
+        violations = self._lcc.violations(t_s=self.t_now(), now_s=self._clock.now())
         if violations:
             raise CountdownRefused(
                 "resume",
@@ -248,9 +216,9 @@ class Countdown(EventRunner):
         self.hold_reason, self._hold_id, self._hold_until_s, self.poll = "", None, None, None
         # A command that faulted has been answered by this hold and its poll: forget it, or
         # it would hold the count again at once.
-        self._tickets = [(name, t) for name, t in self._tickets if not t.outcome.done()]
-        await self._start_t_with("resume")
-        self._emit("RESUME", f"count resumed by {actor}")
+        self.events.forget_answered()
+        await self._start_t_with(T.RESUME)
+        self.record.emit("RESUME", f"count resumed by {actor}")
 
     async def answer_poll(self, *, position: str, go: bool, actor: str) -> None:
         """One position's GO or NO-GO, journaled with who and when."""
@@ -261,8 +229,8 @@ class Countdown(EventRunner):
                 "poll", f"no position {position!r} (positions: {', '.join(self.poll.positions)})"
             )
         self.poll.answers[position] = go
-        await self._journal("poll_answer", {"position": position, "go": go}, actor)
-        self._emit("POLL", f"{position}: {'GO' if go else 'NO-GO'} ({actor})")
+        await self.record.journal("poll_answer", {"position": position, "go": go}, actor)
+        self.record.emit("POLL", f"{position}: {'GO' if go else 'NO-GO'} ({actor})")
 
     async def abort(self, *, actor: str, reason: str) -> None:
         """Cut off now, then safe the pad."""
@@ -293,17 +261,12 @@ class Countdown(EventRunner):
         """Back to `checkpoint`, inside `halted()`; the count carries on from there."""
         await restore_checkpoint(self, checkpoint, actor=actor, label=label)
 
-    def _on_tags_changed(self, names: Any) -> None:
-        if not self._wake.is_set() and any(name in self._lcc_tags for name in names):
-            self._wake.set()
-
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         await cancel_and_wait(self._window_task)
-        for window in ("events", "lcc", "step"):
+        for window in ("events", "step"):
             self._plant.pace.close_window(window)
-        self._remove_listener()
-        self._remove_listener = lambda: None
+        self._lcc.close()
 
     async def _supervise(self) -> None:
         """Run the count; if the sequence crashes, safing still runs."""
@@ -313,8 +276,8 @@ class Countdown(EventRunner):
             raise
         except Exception as error:  # the engine's own failure: safe the pad, then stop
             log.exception("countdown_crashed")
-            self._emit("CRASH", f"sequence task failed: {error!r}; safing the pad")
-            await self._journal("countdown_crashed", {"error": repr(error)})
+            self.record.emit("CRASH", f"sequence task failed: {error!r}; safing the pad")
+            await self.record.journal("countdown_crashed", {"error": repr(error)})
             await self._safe_all(f"sequence crashed: {error!r}")
             self.result = f"CRASHED: {error!r}"
             self._done.set()
@@ -349,17 +312,20 @@ class Countdown(EventRunner):
         if state in RUNNING:
             if await self._stop_for(self._violation()):
                 return
-            while (event := self.next_event()) is not None and event.t_s <= self.t_now():
-                self._next_event += 1
-                self._begin(event)
+            self.events.begin_due()
             self._pace_windows()
-            for running in list(self._running):
-                if await self._stop_for(await self._advance(running)) or self.state not in RUNNING:
+            for running in list(self.events.running):
+                outcome = await self.events.advance(running)
+                if isinstance(outcome, Event):  # it ends in a built-in hold
+                    await self._hold(f"built-in hold {outcome.hold_id}", built_in=outcome)
+                elif await self._stop_for(outcome):
+                    return
+                if self.state not in RUNNING:
                     return
             if state is S.COUNTING and self.t_now() >= self.sequence.terminal_count_t_s:
                 self._context.set("terminal_count", True)
-                await self._trigger("enter_terminal_count")
-                self._emit("TERMINAL", "automatic terminal count")
+                await self._trigger(T.ENTER_TERMINAL_COUNT)
+                self.record.emit("TERMINAL", "automatic terminal count")
             if self.state is S.TERMINAL_COUNT and self.t_now() >= 0:
                 await self._check_liftoff()
         elif state is S.HOLDING and self._hold_until_s is not None:
@@ -367,7 +333,7 @@ class Countdown(EventRunner):
                 try:
                     self._check_resume() if self.poll is not None else None
                 except CountdownRefused as refused:
-                    self._emit("HOLDING", f"built-in hold cannot end: {refused.reason}")
+                    self.record.emit("HOLDING", f"built-in hold cannot end: {refused.reason}")
                     self._hold_until_s = None
                     self.hold_reason = refused.reason
                     return
@@ -378,29 +344,15 @@ class Countdown(EventRunner):
 
     def _pace_windows(self) -> None:
         """Tell the rate governor the timing windows in play: the running events' `within_s`
-        and, in the terminal count (where a breach cuts off), the LCC persistences, so each is
-        judged on more than one sample."""
-        pace = self._plant.pace
-        within = [r.event.within_s for r in self._running if r.event.within_s > 0]
-        if within:
-            pace.open_window("events", min(within), "event within_s")
+        and, in the terminal count, the LCC persistences (`LccWatch.pace`)."""
+        within_s = self.events.shortest_within_s()
+        if within_s is not None:
+            self._plant.pace.open_window("events", within_s, "event within_s")
         else:
-            pace.close_window("events")
-        if self.state is not S.TERMINAL_COUNT:
-            pace.close_window("lcc")
-            return
-        t_s = self.t_now()
-        windows = [
-            c.persistence_s
-            for c in self._monitor.criteria
-            if c.persistence_s > 0 and c.action is LccAction.AUTO and c.active_at(t_s)
-        ]
-        if windows:
-            pace.open_window("lcc", min(windows), "LCC persistence", Window.OBSERVE)
-        else:
-            pace.close_window("lcc")
+            self._plant.pace.close_window("events")
+        self._lcc.pace(t_s=self.t_now(), terminal_count=self.state is S.TERMINAL_COUNT)
 
-    async def _stop_for(self, reason: tuple[str, bool] | None) -> bool:
+    async def _stop_for(self, reason: StopReason | None) -> bool:
         """Hold (or, in the terminal count and for a cutoff reason, cut off); False if no reason."""
         if reason is None:
             return False
@@ -411,39 +363,32 @@ class Countdown(EventRunner):
             await self._hold(text, built_in=None)
         return True
 
-    def _violation(self) -> tuple[str, bool] | None:
+    def _violation(self) -> StopReason | None:
         """The first reason to stop: an LCC violation, or a sequence command that faulted."""
-        violations = self._monitor.evaluate(t_s=self.t_now(), now_s=self._clock.now())
-        self._lcc_alarms.update(self._monitor.disqualified)
-        if violations:
-            first = violations[0]
-            cuts = first.criterion.action is LccAction.AUTO
-            return f"LCC {first.criterion.id} {first.criterion.name}: {first.reason}", cuts
-        for name, ticket in self._tickets:
-            if ticket.outcome.done() and ticket.outcome.result().startswith("fault"):
-                return f"{name}: {ticket.outcome.result()}", True
-        return None
+        reason = self._lcc.reason_to_stop(t_s=self.t_now(), now_s=self._clock.now())
+        if reason is not None:
+            return reason
+        return self.events.faulted_command()
 
     async def _hold(self, reason: str, *, built_in: Event | None) -> None:
         # Everything a console shows of the hold is set before the state changes.
-        self._stop_t()
+        self.clocks.stop_t()
         self.hold_reason = reason
         self._hold_id = built_in.hold_id if built_in else None
         self._hold_until_s = self._clock.now() + built_in.hold_s if built_in else None
         needs_poll = built_in is None or built_in.poll
         self.poll = Poll(self.sequence.positions) if needs_poll else None
         if self.state is not S.HOLDING:
-            await self._trigger("hold")
-        self._emit("HOLD", reason + (" - GO/NO-GO poll open" if needs_poll else ""))
+            await self._trigger(T.HOLD)
+        self.record.emit("HOLD", reason + (" - GO/NO-GO poll open" if needs_poll else ""))
 
     def _check_window(self) -> None:
-        projected_l_s = self.l_now() - self.t_now() + self.sequence.planned_hold_s(self.t_now())
-        if projected_l_s > self.sequence.window_close_l_s and not self._pending_scrub:
-            self._pending_scrub = (
-                f"launch window: T-0 would fall at L+{projected_l_s:.0f} s, after the close "
-                f"at L+{self.sequence.window_close_l_s:.0f} s"
-            )
-            self._window_task = asyncio.create_task(self._locked_scrub(self._pending_scrub))
+        """Scrub once T-0, with the built-in holds still to come, would fall after the
+        launch window closes."""
+        reason = self.sequence.window_missed(t_s=self.t_now(), l_s=self.l_now())
+        if reason and not self._pending_scrub:
+            self._pending_scrub = reason
+            self._window_task = asyncio.create_task(self._locked_scrub(reason))
 
     async def _locked_scrub(self, reason: str) -> None:
         async with self._lock:

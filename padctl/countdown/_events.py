@@ -1,6 +1,6 @@
-"""Events under way: wait for their conditions, give their commands in turn, prove them.
+"""The sequence's timed events: which comes next, which are under way, what they commanded.
 
-A mixin of `Countdown` (see `_paths.py` for why the engine is split this way).
+Events under way wait for their conditions, give their commands in turn, and prove them.
 """
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
-from padctl.countdown._paths import CountdownPaths
-from padctl.countdown._sequence import Action, Event
-from padctl.plant import record_soon
+from padctl.countdown._count_clocks import CountClocks
+from padctl.countdown._count_record import CountRecord
+from padctl.countdown._sequence import Action, CountdownSequence, Event
+from padctl.plant import Plant
 from padctl.procedure import Condition
-from padctl.subsystems import CommandRefused, CommandTicket, Origin
+from padctl.subsystems import CommandRefused, CommandTicket, Origin, Subsystem
+
+StopReason = tuple[str, bool]  # why the count must stop, and whether that cuts off
 
 
 @dataclass
@@ -29,31 +31,66 @@ class RunningEvent:
     waiting: bool = True  # for `wait_for`, before the first command
 
 
-class EventRunner(CountdownPaths):
-    """Runs the events the T clock has reached (see `RunningEvent`)."""
+class EventRunner:
+    """Runs the events the T clock has reached, for the countdown engine.
 
-    _tickets: list[tuple[str, CommandTicket]]
-    _wake: asyncio.Event
+    `next_index` is the next event of the sequence not begun; `running` the events under way;
+    `tickets` the commands they gave, whose faults stop the count until a resume answers
+    them. A recycle, a recovery or a checkpoint sets these directly.
+    """
 
-    def _stamped(self, payload: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+    def __init__(
+        self,
+        sequence: CountdownSequence,
+        *,
+        subsystems: dict[str, Subsystem],
+        plant: Plant,
+        clocks: CountClocks,
+        record: CountRecord,
+        wake: asyncio.Event,
+    ) -> None:
+        self._sequence = sequence
+        self._clocks = clocks
+        self._subsystems = subsystems
+        self._plant = plant
+        self._record = record
+        self._wake = wake
+        self.next_index = 0
+        self.running: list[RunningEvent] = []
+        self.tickets: list[tuple[str, CommandTicket]] = []
 
-    def _unmet(self, conditions: tuple[Condition, ...]) -> list[str]:
-        read = self._plant.read
-        return [c.describe(read(c.tag)) for c in conditions if not c.holds(read(c.tag))]
+    def next_event(self) -> Event | None:
+        events = self._sequence.events
+        return events[self.next_index] if self.next_index < len(events) else None
 
-    def _begin(self, event: Event) -> None:
-        self._emit("EVENT", event.name)
-        record_soon(
-            self._plant.journal,
-            "countdown_event",
-            self._stamped({"event": event.name, "index": self._next_event - 1}),
-            actor="countdown",
-        )
-        self._running.append(RunningEvent(event, deque(event.actions)))
+    def begin_due(self) -> None:
+        """Begin every event whose time the T clock has reached, in order."""
+        while (event := self.next_event()) is not None and event.t_s <= self._clocks.t_now():
+            self.next_index += 1
+            self._record.emit("EVENT", event.name)
+            self._record.journal_soon(
+                "countdown_event", {"event": event.name, "index": self.next_index - 1}
+            )
+            self.running.append(RunningEvent(event, deque(event.actions)))
 
-    async def _advance(self, running: RunningEvent) -> tuple[str, bool] | None:
-        """Take an event as far as it can go now; a reason to stop the count, or None."""
+    def shortest_within_s(self) -> float | None:
+        """The tightest `within_s` of the events under way (a timing window), if any."""
+        return min((r.event.within_s for r in self.running if r.event.within_s > 0), default=None)
+
+    def faulted_command(self) -> StopReason | None:
+        """A command an event gave that faulted, and has not been answered by a resume."""
+        for name, ticket in self.tickets:
+            if ticket.outcome.done() and ticket.outcome.result().startswith("fault"):
+                return f"{name}: {ticket.outcome.result()}", True
+        return None
+
+    def forget_answered(self) -> None:
+        """A resume answers the faults seen so far: only commands in flight are kept."""
+        self.tickets = [(name, t) for name, t in self.tickets if not t.outcome.done()]
+
+    async def advance(self, running: RunningEvent) -> StopReason | Event | None:
+        """Take an event as far as it can go now: a reason to stop the count, the event
+        itself when it ends in a built-in hold, or None."""
         event = running.event
         if running.ticket is not None:
             if not running.ticket.outcome.done():
@@ -61,41 +98,44 @@ class EventRunner(CountdownPaths):
             if running.ticket.outcome.result() != "confirmed":
                 # The fault has held (or cut off) the count already; what was left of this
                 # event is not done by itself after a resume.
-                self._running.remove(running)
+                self.running.remove(running)
                 left = ", ".join(f"{a.subsystem}.{a.command}" for a in running.pending)
-                self._emit("ABANDONED", f"{event.name}" + (f" (not done: {left})" if left else ""))
+                not_done = f" (not done: {left})" if left else ""
+                self._record.emit("ABANDONED", f"{event.name}{not_done}")
                 return None
             running.ticket = None
         if running.waiting:
             unmet = self._unmet(event.wait_for)
             if unmet:
-                if self.t_now() < event.t_s + event.within_s:
+                if self._clocks.t_now() < event.t_s + event.within_s:
                     return None
-                self._running.remove(running)
+                self.running.remove(running)
                 return f"{event.name}: waited for " + "; ".join(unmet), True
             running.waiting = False
         while running.pending:
             action = running.pending.popleft()
             try:
-                ticket = await self.subsystems[action.subsystem].command(
+                ticket = await self._subsystems[action.subsystem].command(
                     action.command, actor="countdown", origin=Origin.SEQUENCE
                 )
             except CommandRefused as refused:
-                self._running.remove(running)
+                self.running.remove(running)
                 return f"{event.name}: {refused}", True
-            self._tickets.append((f"{action.subsystem}.{action.command}", ticket))
+            self.tickets.append((f"{action.subsystem}.{action.command}", ticket))
             ticket.outcome.add_done_callback(lambda _f: self._wake.set())
-            self._emit("COMMAND", f"{action.subsystem}.{action.command}")
+            self._record.emit("COMMAND", f"{action.subsystem}.{action.command}")
             if not ticket.outcome.done() or ticket.outcome.result() != "confirmed":
                 running.ticket = ticket
                 return None
         unmet = self._unmet(event.expect)
         if unmet:
-            if self.t_now() < event.t_s + event.within_s:
+            if self._clocks.t_now() < event.t_s + event.within_s:
                 return None
-            self._running.remove(running)
+            self.running.remove(running)
             return f"{event.name}: expected " + "; ".join(unmet), True
-        self._running.remove(running)
-        if event.hold_id is not None:
-            await self._hold(f"built-in hold {event.hold_id}", built_in=event)
-        return None
+        self.running.remove(running)
+        return event if event.hold_id is not None else None
+
+    def _unmet(self, conditions: tuple[Condition, ...]) -> list[str]:
+        read = self._plant.read
+        return [c.describe(read(c.tag)) for c in conditions if not c.holds(read(c.tag))]

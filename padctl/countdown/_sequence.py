@@ -129,6 +129,17 @@ class CountdownSequence:
         """Built-in hold time still ahead of T-time `after_t_s`."""
         return sum(event.hold_s for event in self.events if event.t_s > after_t_s)
 
+    def window_missed(self, *, t_s: float, l_s: float) -> str:
+        """Why T-0 would fall after the launch window closes, counting from T-time `t_s` at
+        L-time `l_s` with the built-in holds still ahead; "" while it would not."""
+        projected_l_s = l_s - t_s + self.planned_hold_s(t_s)
+        if projected_l_s <= self.window_close_l_s:
+            return ""
+        return (
+            f"launch window: T-0 would fall at L+{projected_l_s:.0f} s, after the close "
+            f"at L+{self.window_close_l_s:.0f} s"
+        )
+
 
 class SequenceError(Exception):
     """A sequence file that cannot run; `problems` lists each as 'file:line: problem'."""

@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from transitions.extensions.asyncio import AsyncMachine
+
 from padctl.countdown._sequence import CountdownSequence
 from padctl.countdown._tclock import format_l_time, format_t_time
 
@@ -24,29 +26,67 @@ class CountState(enum.Enum):
     LIFTOFF = "liftoff"
 
 
+class CountTrigger(enum.Enum):
+    """What moves the count from one state to another (COUNT_TRANSITIONS)."""
+
+    START = "start"
+    HOLD = "hold"
+    RESUME = "resume"
+    ENTER_TERMINAL_COUNT = "enter_terminal_count"
+    CUTOFF = "cutoff"
+    SAFE = "safe"
+    RECYCLE = "recycle"
+    SCRUB = "scrub"
+    SECURE = "secure"
+    LIFTOFF = "liftoff"
+    RECOVER = "recover"  # after a restart
+
+    @property
+    def event_name(self) -> str:
+        """The trigger's name in the state machine (`transitions`)."""
+        return f"t_{self.value}"
+
+
 S = CountState
+T = CountTrigger
 RUNNING = (S.COUNTING, S.TERMINAL_COUNT)
 COUNT_TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "start", "source": S.IDLE, "dest": S.COUNTING},
+    {"trigger": T.START, "source": S.IDLE, "dest": S.COUNTING},
     {
-        "trigger": "hold",
+        "trigger": T.HOLD,
         "source": [S.COUNTING, S.RECYCLING, S.SAFING, S.SCRUBBED],
         "dest": S.HOLDING,
     },
-    {"trigger": "resume", "source": S.HOLDING, "dest": S.COUNTING},
-    {"trigger": "enter_terminal_count", "source": S.COUNTING, "dest": S.TERMINAL_COUNT},
-    {"trigger": "cutoff", "source": [S.COUNTING, S.HOLDING, S.TERMINAL_COUNT], "dest": S.CUTOFF},
+    {"trigger": T.RESUME, "source": S.HOLDING, "dest": S.COUNTING},
+    {"trigger": T.ENTER_TERMINAL_COUNT, "source": S.COUNTING, "dest": S.TERMINAL_COUNT},
+    {"trigger": T.CUTOFF, "source": [S.COUNTING, S.HOLDING, S.TERMINAL_COUNT], "dest": S.CUTOFF},
     {
-        "trigger": "safe",
+        "trigger": T.SAFE,
         "source": [S.CUTOFF, S.COUNTING, S.HOLDING, S.TERMINAL_COUNT],
         "dest": S.SAFING,
     },
-    {"trigger": "recycle", "source": S.HOLDING, "dest": S.RECYCLING},
-    {"trigger": "scrub", "source": [S.COUNTING, S.HOLDING, S.SAFING], "dest": S.SCRUBBED},
-    {"trigger": "secure", "source": [S.SCRUBBED, S.LIFTOFF], "dest": S.SECURED},
-    {"trigger": "liftoff", "source": S.TERMINAL_COUNT, "dest": S.LIFTOFF},
-    {"trigger": "recover", "source": S.IDLE, "dest": S.HOLDING},  # after a restart
+    {"trigger": T.RECYCLE, "source": S.HOLDING, "dest": S.RECYCLING},
+    {"trigger": T.SCRUB, "source": [S.COUNTING, S.HOLDING, S.SAFING], "dest": S.SCRUBBED},
+    {"trigger": T.SECURE, "source": [S.SCRUBBED, S.LIFTOFF], "dest": S.SECURED},
+    {"trigger": T.LIFTOFF, "source": S.TERMINAL_COUNT, "dest": S.LIFTOFF},
+    {"trigger": T.RECOVER, "source": S.IDLE, "dest": S.HOLDING},  # after a restart
 ]
+
+
+def attach_count_machine(model: object) -> None:
+    """Give `model` the count's state machine: `machine_state` (a CountState name, IDLE
+    first), a `t_<trigger>` coroutine for each transition, and `_state_changed(event)`
+    awaited after each one."""
+    AsyncMachine(
+        model=model,
+        states=[state.name for state in CountState],
+        transitions=machine_transitions(),
+        initial=CountState.IDLE.name,
+        auto_transitions=False,
+        model_attribute="machine_state",
+        after_state_change="_state_changed",
+        send_event=True,
+    )
 
 
 def machine_transitions() -> list[dict[str, Any]]:
@@ -54,7 +94,7 @@ def machine_transitions() -> list[dict[str, Any]]:
     return [
         {
             **row,
-            "trigger": f"t_{row['trigger']}",
+            "trigger": row["trigger"].event_name,
             "source": [s.name for s in row["source"]]
             if isinstance(row["source"], list)
             else row["source"].name,

@@ -7,6 +7,7 @@ from padctl.subsystems._compiled import CompiledSubsystem, compile_spec
 from padctl.subsystems._context import FLAGS, PadContext
 from padctl.subsystems._diagram import mermaid, subsystems_markdown
 from padctl.subsystems._errors import CommandRefused, SpecError, SubsystemError
+from padctl.subsystems._liftoff import LIFTOFF_CONTACT_TAGS, LIFTOFF_VOTE, liftoff_contacts_made
 from padctl.subsystems._registry import ALL_SPECS, build_subsystems, compile_all
 from padctl.subsystems._spec import (
     FAULT,
@@ -25,6 +26,8 @@ __all__ = [
     "ALL_SPECS",
     "FAULT",
     "FLAGS",
+    "LIFTOFF_CONTACT_TAGS",
+    "LIFTOFF_VOTE",
     "AutomaticRule",
     "AutomaticRules",
     "CheckoutReport",
@@ -46,6 +49,7 @@ __all__ = [
     "build_subsystems",
     "compile_all",
     "compile_spec",
+    "liftoff_contacts_made",
     "mermaid",
     "subsystem_alarm_id",
     "subsystem_of_alarm",

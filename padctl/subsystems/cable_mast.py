@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 
+from padctl.subsystems._liftoff import LIFTOFF_CONTACT_TAGS, LIFTOFF_VOTE
 from padctl.subsystems._spec import AutomaticRule, CommandSpec, Interlock, SubsystemSpec, Vote
 
 
@@ -35,7 +36,7 @@ VEHICLE_ON_INTERNAL = Interlock(
 )
 PNEUMATIC_SUPPLY = Interlock("mast pneumatic supply 5 bar or more", "CBM-PT-601 >= 5")
 # The automatic rule votes the contacts 2 of 3; the command itself checks contact 1 as a guard.
-LIFTOFF_CONTACTS = tuple(f"VEH-LIFTOFF-{n} == true" for n in (1, 2, 3))
+LIFTOFF_CONTACTS = tuple(f"{tag} == true" for tag in LIFTOFF_CONTACT_TAGS)
 LIFTOFF_CONTACT = Interlock("liftoff contact 1 made", "VEH-LIFTOFF-1 == true")
 
 _RETRACT = (("CBM-M-601-CONNECT-CMD", False), ("CBM-M-601-RETRACT-CMD", True))
@@ -122,9 +123,9 @@ CABLE_MAST = SubsystemSpec(
     safe_timeout="cable_mast_stop",
     automatic=(
         AutomaticRule(
-            "retract at liftoff (2 of 3 liftoff contacts)",
+            f"retract at liftoff ({LIFTOFF_VOTE} of {len(LIFTOFF_CONTACTS)} liftoff contacts)",
             "retract_at_liftoff",
-            when=(Vote(LIFTOFF_CONTACTS, count=2),),
+            when=(Vote(LIFTOFF_CONTACTS, count=LIFTOFF_VOTE),),
         ),
     ),
     # The pad definition lists no actuator for M-601: nothing for the watch or a checkout.
