@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from padctl.definition import ModbusAddress, ModbusTable, Tag, TagType, WordOrder
 from padctl.plant._errors import WriteRefused
 from padctl.plant._sample import TagValue
+from padctl.plant._value_kind import checked_kind
 
 MAX_READ_REGISTERS = 125
 MAX_READ_BITS = 2000
@@ -145,11 +146,7 @@ def encode_registers(tag: Tag, value: TagValue, default_word_order: WordOrder) -
     """Registers that carry engineering `value` of a register tag; WriteRefused if it can't."""
     if tag.type is TagType.BOOL:
         raise WriteRefused(tag.name, "a bool tag is written as a coil, not registers")
-    if isinstance(value, bool):
-        raise WriteRefused(tag.name, f"expected a number for {tag.type.value}, got {value!r}")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
+    number = float(checked_kind(tag, value))
     raw: float | int = number
     if (limits := tag.type.integer_limits) is not None:
         raw = round((number - tag.offset) / tag.scale)

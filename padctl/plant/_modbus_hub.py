@@ -19,6 +19,7 @@ from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
 from padctl.plant._sample import TagValue
 from padctl.plant._tag_table import TagGroup, TagTable
+from padctl.plant._value_kind import checked_kind
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
@@ -222,8 +223,7 @@ class ModbusHub:
         if not address.table.is_writable:
             raise WriteRefused(tag.name, f"{address} is in a read-only Modbus table")
         if tag.type is TagType.BOOL:
-            if not isinstance(value, bool):
-                raise WriteRefused(tag.name, f"expected true or false, got {value!r}")
+            checked_kind(tag, value)
             registers: list[int] = []
         else:
             registers = encode_registers(tag, value, self._plc.word_order)

@@ -12,6 +12,7 @@ from asyncua import ua
 from padctl.definition import Tag, TagType
 from padctl.plant._errors import WriteRefused
 from padctl.plant._sample import TagValue
+from padctl.plant._value_kind import checked_kind
 
 VARIANT_TYPES = {
     TagType.BOOL: ua.VariantType.Boolean,
@@ -30,21 +31,16 @@ def encode_value(tag: Tag, value: TagValue) -> bool | int | float:
 
     WriteRefused if it does not fit the tag's type.
     """
-    if tag.type is TagType.BOOL:
-        if isinstance(value, bool):
-            return value
-        raise WriteRefused(tag.name, f"expected true or false, got {value!r}")
-    if isinstance(value, bool):
-        raise WriteRefused(tag.name, f"expected a number for {tag.type.value}, got {value!r}")
-    number = float(value)
+    checked = checked_kind(tag, value)
+    if isinstance(checked, bool):
+        return checked
+    number = float(checked)
     limits = tag.type.integer_limits
     if limits is None:
         top = _FLOAT32_MAX if tag.type is TagType.FLOAT32 else math.inf
-        if not math.isfinite(number) or abs(number) > top:
+        if abs(number) > top:
             raise WriteRefused(tag.name, f"value {value!r} does not fit {tag.type.value}")
         return number
-    if not math.isfinite(number):
-        raise WriteRefused(tag.name, f"value {value!r} is not a finite number")
     raw = round((number - tag.offset) / tag.scale)
     low, high = limits
     if not low <= raw <= high:

@@ -20,6 +20,7 @@ from padctl.plant._modbus_hub import ModbusHub
 from padctl.plant._opcua_hub import OpcUaHub
 from padctl.plant._sample import Sample, TagValue
 from padctl.plant._tag_table import TagTable
+from padctl.plant._value_kind import checked_kind
 from padctl.plant._write_guard import Admission, WriteGuard
 from padctl.supervisor import Pulse, Supervisor
 
@@ -240,14 +241,8 @@ def check_write(definition: PadDefinition, name: str, value: TagValue) -> Tag:
     tag = definition.tag(name)
     if not tag.writable:
         raise WriteRefused(name, "not on the writable allow-list of the pad definition")
-    if tag.type is TagType.BOOL:
-        if not isinstance(value, bool):
-            raise WriteRefused(name, f"expected true or false, got {value!r}")
+    if isinstance(checked_kind(tag, value), bool):
         return tag
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise WriteRefused(name, f"expected a number in {tag.unit}, got {value!r}")
-    if math.isnan(value) or math.isinf(value):
-        raise WriteRefused(name, f"value {value!r} is not a finite number")
     if not tag.in_range(value):
         low, high = tag.range or (value, value)
         raise WriteRefused(
