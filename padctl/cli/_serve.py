@@ -71,8 +71,6 @@ DEMO_USERS: tuple[tuple[str, Role, tuple[str, ...]], ...] = (
     ("viewer", Role.VIEWER, ()),
     ("admin", Role.ADMIN, ()),
 )
-_SUBJECT_FIRST = ("bias", "override", "slow")
-_SUBJECT_ONLY = ("freeze", "nan", "stuck", "stall", "drop", "unfreeze", "unstick", "restore")
 
 
 def is_loopback(host: str) -> bool:
