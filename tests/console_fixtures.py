@@ -26,7 +26,9 @@ with warnings.catch_warnings():
 
 from padctl.cli._serve import simulated_station
 from padctl.console import (
+    CATALOGUE,
     SESSION_COOKIE,
+    Catalogue,
     ConsoleConfig,
     ConsoleSettings,
     Role,
@@ -193,7 +195,9 @@ class ConsoleRig:
 
 
 @contextmanager
-def console_rig(folder: Path, *, arm_timeout_wall_s: float = 10.0) -> Iterator[ConsoleRig]:
+def console_rig(
+    folder: Path, *, arm_timeout_wall_s: float = 10.0, catalogue: Catalogue = CATALOGUE
+) -> Iterator[ConsoleRig]:
     """The simulated pad, a station and the console server, behind a test client."""
     wall = AdjustableWall()
     config = ConsoleConfig(
@@ -206,6 +210,7 @@ def console_rig(folder: Path, *, arm_timeout_wall_s: float = 10.0) -> Iterator[C
         sessions=SessionPolicy(lifetime_wall_s=3600.0, idle_wall_s=600.0),
         arm_timeout_wall_s=arm_timeout_wall_s,
         wall=wall,
+        catalogue=catalogue,
     )
     app = create_app(config, station_source(folder))
     with TestClient(app) as client:

@@ -8,9 +8,10 @@ from padctl.console._app import (
     StationSource,
     create_app,
 )
-from padctl.console._arming import DEFAULT_ARM_TIMEOUT_WALL_S, SECOND_PERSON, TWO_STEP_COMMANDS
+from padctl.console._arming import DEFAULT_ARM_TIMEOUT_WALL_S
 from padctl.console._auth import SESSION_COOKIE, SessionPolicy
-from padctl.console._authority import PERMISSIONS
+from padctl.console._catalogue import Arg, Arming, Authority, Catalogue, ConsoleCommand, Fresh
+from padctl.console._command_table import CATALOGUE
 from padctl.console._commands import Injector
 from padctl.console._state import PROTOCOL_VERSION, ConsoleSettings
 from padctl.console._users import (
@@ -23,17 +24,21 @@ from padctl.console._users import (
 )
 
 __all__ = [
+    "CATALOGUE",
     "DEFAULT_ARM_TIMEOUT_WALL_S",
     "DEFAULT_USERS_FILE",
-    "PERMISSIONS",
     "PROTOCOL_VERSION",
-    "SECOND_PERSON",
     "SESSION_COOKIE",
     "STATIC_DIR",
-    "TWO_STEP_COMMANDS",
+    "Arg",
+    "Arming",
+    "Authority",
+    "Catalogue",
     "Console",
+    "ConsoleCommand",
     "ConsoleConfig",
     "ConsoleSettings",
+    "Fresh",
     "Injector",
     "Role",
     "SessionPolicy",

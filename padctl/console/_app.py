@@ -22,9 +22,11 @@ from starlette.websockets import WebSocket
 from padctl.console._arming import DEFAULT_ARM_TIMEOUT_WALL_S, ArmBoard
 from padctl.console._auth import SESSION_COOKIE, LoginThrottle, Session, SessionPolicy, SessionStore
 from padctl.console._authority import AuthorityBoard
+from padctl.console._catalogue import Catalogue
+from padctl.console._command_table import CATALOGUE
 from padctl.console._commands import CommandDesk, Injector
 from padctl.console._state import ConsoleSettings, StateTracker
-from padctl.console._users import Role, User, UsersError, UsersFile
+from padctl.console._users import User, UsersError, UsersFile
 from padctl.console._ws import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHENTICATED, Hub, encode
 from padctl.off_loop import OffLoopWorker
 from padctl.plant import record_soon
@@ -46,6 +48,7 @@ class ConsoleConfig:
     static_dir: Path = STATIC_DIR
     wall: Callable[[], float] = time.monotonic  # for timeouts
     epoch: Callable[[], float] = time.time  # for the times consoles show
+    catalogue: Catalogue = CATALOGUE  # the commands consoles may send
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Console:
             arms=self.arms,
             injector=self.injector,
             offload=self.offload,
+            catalogue=config.catalogue,
         )
         self.tracker = StateTracker(
             station=self.station,
@@ -88,6 +92,7 @@ class Console:
             settings=config.settings,
             epoch=config.epoch,
             consoles=lambda: self.hub.consoles(),
+            catalogue=self.desk.catalogue,
         )
         self.hub = Hub(
             station=self.station,
@@ -288,27 +293,26 @@ async def health(request: Request) -> Response:
 
 
 async def inject(request: Request) -> Response:
+    """`POST /api/inject`: the console command `sim.inject` over HTTP, for scripts. It goes
+    through the command desk as over the WebSocket: the same checks, the same journal rows."""
     console = _console(request)
     session = console.session_of(request)
     if session is None:
         return _error(401, "not logged in")
-    if session.user.role is not Role.ADMIN:
-        return _error(
-            403, f"fault injection is for admin; {session.user.name} is {session.user.role.value}"
-        )
-    if console.injector is None:
-        return _error(404, "fault injection needs a server on simulators (padctl serve --sim)")
     body = await _json_body(request)
     if body is None or not isinstance(body.get("fault"), str):
         return _error(400, 'send JSON {"fault": "stall MECH"}')
-    try:
-        applied = await console.injector(body["fault"])
-    except ValueError as error:
-        return _error(400, str(error))
-    await console.station.journal.append(
-        "console_inject", {"fault": applied}, actor=session.user.name
-    )
-    return JSONResponse({"accepted": True, "fault": applied})
+    message = {
+        "type": "command",
+        "request_id": "http-inject",
+        "command": "sim.inject",
+        "args": {"fault": body["fault"]},
+    }
+    answer = await console.desk.handle(session.user, message)
+    if answer["type"] == "accepted":
+        return JSONResponse({"accepted": True, "fault": answer["result"]["fault"]})
+    status = {"forbidden": 403, "unavailable": 404, "bad_request": 400}.get(answer["code"], 409)
+    return _error(status, answer["reason"])
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:

@@ -1,4 +1,7 @@
-"""Two-step commands: arm, then confirm within a time limit; a second person for the worst."""
+"""Two-step commands: arm, then confirm within a time limit; a second person for the worst.
+
+Which commands are armed, and which need a second person, the command catalogue says (and,
+for a subsystem command, its spec: `hazardous`, `second_person`)."""
 
 from __future__ import annotations
 
@@ -7,25 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from padctl.console._authority import Refusal, qualified_for, qualified_labels
+from padctl.console._authority import qualified_for, qualified_labels
+from padctl.console._catalogue import Refusal
 from padctl.console._users import User
 
 DEFAULT_ARM_TIMEOUT_WALL_S = 10.0
 
-# Two steps for every hazardous subsystem command (CommandSpec.hazardous) and these:
-TWO_STEP_COMMANDS = frozenset({"count.abort", "count.scrub"})
-# The most hazardous also need a second, different, qualified person to confirm. An abort is
-# not among them: it is how the pad is made safe, and must not wait for anyone.
-SECOND_PERSON = frozenset(
-    {
-        "count.scrub",
-        "hold_downs.arm_release",
-        "hold_downs.release",
-        "lox_loading.start_drain",
-        "kerosene_loading.start_drain",
-        "vehicle_interface.engine_start",
-    }
-)
 _REMEMBER_ENDED = 200  # ended arms kept to say why a late confirmation is refused
 
 
@@ -74,15 +64,22 @@ class ArmBoard:
     version: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def arm(self, command: str, args: dict[str, Any], user: User, summary: str) -> Arm:
-        action = action_name(command, args)
+    def arm(
+        self,
+        command: str,
+        args: dict[str, Any],
+        user: User,
+        summary: str,
+        *,
+        second_person: bool,
+    ) -> Arm:
         arm = Arm(
             arm_id=f"a-{next(self._ids)}",
             command=command,
             args=dict(args),
             summary=summary,
             armed_by=user,
-            second_person=action in SECOND_PERSON,
+            second_person=second_person,
             expires_wall_s=self.wall() + self.timeout_wall_s,
             expires_at=self.epoch() + self.timeout_wall_s,
         )

@@ -1,62 +1,12 @@
-"""Who may give which command: roles as a table, and per-subsystem authority (one holder)."""
+"""Who may give a command: its roles (the catalogue's), and per-subsystem authority (one holder)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from padctl.console._catalogue import Authority, ConsoleCommand, Refusal
 from padctl.console._users import Role, User
-
-R = Role
-_CREW = frozenset({R.SUBSYSTEM_OPERATOR, R.TEST_CONDUCTOR, R.SAFETY_OFFICER})
-_EVERYONE = frozenset(Role)
-
-# The command classes and the roles that may give them (before authority, state and data).
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "count.start": frozenset({R.TEST_CONDUCTOR}),
-    "count.hold": frozenset({R.TEST_CONDUCTOR}),
-    "count.resume": frozenset({R.TEST_CONDUCTOR}),
-    "count.recycle": frozenset({R.TEST_CONDUCTOR}),
-    "count.scrub": frozenset({R.TEST_CONDUCTOR}),
-    "count.abort": frozenset({R.TEST_CONDUCTOR, R.SAFETY_OFFICER}),
-    "count.poll": _CREW,  # and only for the user's own positions
-    "subsystem.command": frozenset({R.SUBSYSTEM_OPERATOR}),  # holding authority
-    "subsystem.safe": _CREW,  # an operator only holding authority
-    "subsystem.mode": frozenset({R.SUBSYSTEM_OPERATOR}),  # holding authority
-    "subsystem.reset": frozenset({R.SUBSYSTEM_OPERATOR}),  # holding authority
-    "authority.take": frozenset({R.SUBSYSTEM_OPERATOR}),  # for subsystems in their list
-    "authority.release": frozenset({R.SUBSYSTEM_OPERATOR, R.ADMIN}),  # holder; admin forces
-    "alarm.acknowledge": _CREW,
-    "alarm.shelve": _CREW,
-    "alarm.unshelve": _CREW,
-    "journal.query": _EVERYONE,
-    "arm.confirm": _EVERYONE,  # who may confirm is decided by the arm itself
-    "arm.cancel": _EVERYONE,  # the user who armed it
-    "sim.inject": frozenset({R.ADMIN}),
-    # An instructor's controls of a training run (padctl train; padctl.console._instructor):
-    "train.status": frozenset({R.INSTRUCTOR}),
-    "train.pause": frozenset({R.INSTRUCTOR}),
-    "train.resume": frozenset({R.INSTRUCTOR}),
-    "train.rate": frozenset({R.INSTRUCTOR}),
-    "train.inject": frozenset({R.INSTRUCTOR}),
-    "train.jump": frozenset({R.INSTRUCTOR}),
-    "train.end": frozenset({R.INSTRUCTOR}),
-    "ping": _EVERYONE,
-}
-NEEDS_AUTHORITY = frozenset({"subsystem.command", "subsystem.mode", "subsystem.reset"})
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a command is not carried out: a code for programs and a reason for people."""
-
-    code: str
-    reason: str
-
-
-def permissions_table() -> dict[str, list[str]]:
-    """PERMISSIONS as JSON data, for consoles to grey out what a user may not do."""
-    return {command: sorted(role.value for role in roles) for command, roles in PERMISSIONS.items()}
 
 
 @dataclass
@@ -107,27 +57,25 @@ class AuthorityBoard:
 
 
 def authorize(
-    user: User, command: str, args: dict[str, Any], board: AuthorityBoard
+    user: User, command: ConsoleCommand, args: dict[str, Any], board: AuthorityBoard
 ) -> Refusal | None:
     """The role and authority check of one command (arguments already validated)."""
-    roles = PERMISSIONS.get(command)
-    if roles is None:
-        return Refusal("bad_request", f"unknown command {command!r}")
-    if user.role not in roles:
-        allowed = ", ".join(sorted(role.value for role in roles))
-        return Refusal("forbidden", f"{command} is for {allowed}; {user.name} is {user.role.value}")
-    subsystem = args.get("subsystem")
-    if command == "count.poll" and args["position"] not in user.positions:
+    if user.role not in command.roles:
+        allowed = ", ".join(sorted(role.value for role in command.roles))
+        return Refusal(
+            "forbidden", f"{command.name} is for {allowed}; {user.name} is {user.role.value}"
+        )
+    if command.own_position and args["position"] not in user.positions:
         mine = ", ".join(user.positions) or "none"
         return Refusal(
             "forbidden",
             f"{user.name} answers for {mine}, not {args['position']}: each position answers "
             "for itself",
         )
-    if command in NEEDS_AUTHORITY or (
-        command == "subsystem.safe" and user.role is Role.SUBSYSTEM_OPERATOR
+    if command.authority is Authority.HOLDER or (
+        command.authority is Authority.HOLDER_IF_OPERATOR and user.role is Role.SUBSYSTEM_OPERATOR
     ):
-        assert isinstance(subsystem, str)
+        subsystem = args["subsystem"]
         holder = board.holder(subsystem)
         if holder != user.name:
             who = f"{holder} holds it" if holder else "nobody holds it: take it first"

@@ -9,21 +9,25 @@ from typing import Any
 import structlog
 
 from padctl.alarms import AlarmError
-from padctl.console._args import BadRequest, Request, RequestError, check_args, parse_request
-from padctl.console._arming import TWO_STEP_COMMANDS, ArmBoard, action_name
-from padctl.console._authority import AuthorityBoard, Refusal, authorize
-from padctl.console._instructor import (
-    check_instructor_args,
-    is_instructor_command,
-    perform_instructor,
+from padctl.console._args import Request, RequestError, parse_request
+from padctl.console._arming import ArmBoard, action_name
+from padctl.console._authority import AuthorityBoard, authorize
+from padctl.console._catalogue import (
+    Arming,
+    BadRequest,
+    Catalogue,
+    ConsoleCommand,
+    Fresh,
+    Refusal,
+    Refused,
 )
-from padctl.console._journal_query import JournalQuery, run_query
+from padctl.console._command_table import CATALOGUE
 from padctl.console._users import User
 from padctl.countdown import CountdownRefused
 from padctl.off_loop import OffLoopWorker
 from padctl.plant import Quality
 from padctl.station import Station
-from padctl.subsystems import CommandRefused, Mode
+from padctl.subsystems import CommandRefused
 
 log = structlog.get_logger()
 
@@ -31,12 +35,12 @@ log = structlog.get_logger()
 # `accepted` with `running: true`; its progress shows in the countdown and subsystem states.
 ANSWER_WITHIN_WALL_S = 1.0
 Injector = Callable[[str], Awaitable[str]]
-_GO_DIRECTION_COUNT = ("count.start", "count.resume", "count.recycle")
 _NAMED_AT_MOST = 6
 
 
 class CommandDesk:
-    """Carries out console commands for the server; the console only asks."""
+    """Carries out console commands for the server; the console only asks. What each command
+    is (roles, authority, arguments, arming, fresh data, executor) the catalogue says."""
 
     def __init__(
         self,
@@ -46,21 +50,43 @@ class CommandDesk:
         arms: ArmBoard,
         injector: Injector | None = None,
         offload: OffLoopWorker | None = None,
+        catalogue: Catalogue = CATALOGUE,
     ) -> None:
         self._station = station
         self._offload = offload or OffLoopWorker("padctl-console-offload")
         self._authority = authority
         self._arms = arms
         self._injector = injector
+        self.catalogue = catalogue
         self._subsystems = tuple(station.subsystems)
         self._background: set[asyncio.Task[Any]] = set()
+
+    # ---- what an executor may use (padctl.console._catalogue.Desk) ---------------------------
+    @property
+    def station(self) -> Station:
+        return self._station
+
+    @property
+    def authority(self) -> AuthorityBoard:
+        return self._authority
+
+    @property
+    def injector(self) -> Injector | None:
+        return self._injector
+
+    @property
+    def offload(self) -> OffLoopWorker:
+        return self._offload
+
+    @property
+    def background(self) -> set[asyncio.Task[Any]]:
+        return self._background
 
     async def handle(self, user: User, message: object) -> dict[str, Any]:
         """One console message in, exactly one answer out (accepted, refused or armed)."""
         try:
-            request = parse_request(message)
-            check = check_instructor_args if is_instructor_command(request.command) else check_args
-            args = check(request.command, request.args, self._subsystems)
+            request = parse_request(message, self.catalogue)
+            args = self.catalogue[request.command].check_args(request.args, self._subsystems)
         except RequestError as error:
             return await self._refused(user, error.request_id, "?", {}, "bad_request", str(error))
         except BadRequest as error:
@@ -78,7 +104,8 @@ class CommandDesk:
 
     async def _dispatch(self, user: User, request: Request) -> dict[str, Any]:
         command, args = request.command, request.args
-        refusal = authorize(user, command, args, self._authority)
+        entry = self.catalogue[command]
+        refusal = authorize(user, entry, args, self._authority)
         if refusal is not None:
             return await self._refused(user, request.request_id, command, args, *_pair(refusal))
         if command == "arm.confirm":
@@ -90,14 +117,15 @@ class CommandDesk:
             assert arm is not None
             await self._journal("console_disarmed", user.name, request, reason="cancelled")
             return _accepted(request, {"arm_id": arm.arm_id})
-        if self._two_step(command, args):
-            refusal = self._precheck(user, command, args)
+        two_step, second_person = self._arming(entry, args)
+        if two_step:
+            refusal = self._precheck(entry, args)
             if refusal is not None:
                 return await self._refused(user, request.request_id, command, args, *_pair(refusal))
             summary = action_name(command, args)
             if args.get("reason") and command.startswith("count."):
                 summary += f": {args['reason']}"
-            arm = self._arms.arm(command, args, user, summary)
+            arm = self._arms.arm(command, args, user, summary, second_person=second_person)
             await self._journal("console_armed", user.name, request, arm_id=arm.arm_id)
             return {
                 "type": "armed",
@@ -111,16 +139,19 @@ class CommandDesk:
             }
         return await self._execute(user, user.name, request)
 
-    def _two_step(self, command: str, args: dict[str, Any]) -> bool:
-        if command in TWO_STEP_COMMANDS:
-            return True
-        if command == "subsystem.command":
+    def _arming(self, entry: ConsoleCommand, args: dict[str, Any]) -> tuple[bool, bool]:
+        """Whether the command is armed first, and whether a second person confirms it."""
+        if entry.arming is Arming.SUBSYSTEM_SPEC:
             spec = self._station.subsystems[args["subsystem"]].spec
             try:
-                return spec.command(args["name"]).hazardous
+                command = spec.command(args["name"])
             except KeyError:
-                return False  # unknown command: the subsystem refuses it, naming the known ones
-        return False
+                return False, False  # unknown: the subsystem refuses it, naming the known ones
+            return command.hazardous, command.second_person
+        return (
+            entry.arming in (Arming.TWO_STEP, Arming.SECOND_PERSON),
+            entry.arming is Arming.SECOND_PERSON,
+        )
 
     async def _confirm(self, user: User, request: Request) -> dict[str, Any]:
         arm, refusal = self._arms.take_for_confirmation(request.args["arm_id"], user)
@@ -131,7 +162,7 @@ class CommandDesk:
         assert arm is not None
         armer = arm.armed_by
         # Checked again for the user who armed it, as if given now.
-        refusal = authorize(armer, arm.command, arm.args, self._authority)
+        refusal = authorize(armer, self.catalogue[arm.command], arm.args, self._authority)
         if refusal is not None:
             return await self._refused(
                 user, request.request_id, arm.command, arm.args, *_pair(refusal)
@@ -141,9 +172,9 @@ class CommandDesk:
         return await self._execute(armer, actor, confirmed, confirmed_by=user.name)
 
     # ---- carrying out ------------------------------------------------------------------------
-    def _precheck(self, user: User, command: str, args: dict[str, Any]) -> Refusal | None:
+    def _precheck(self, entry: ConsoleCommand, args: dict[str, Any]) -> Refusal | None:
         """Data freshness, the last gate before the subsystem or countdown checks its own."""
-        if command in ("subsystem.command", "subsystem.reset"):
+        if entry.fresh is Fresh.SUBSYSTEM:
             name = args["subsystem"]
             samples = self._station.plant.table.snapshot(self._station.subsystem_tags(name))
             stale = [s for s in samples.values() if s.quality is Quality.STALE]
@@ -155,7 +186,7 @@ class CommandDesk:
                     else ""
                 )
                 return Refusal("stale_data", f"{name}: data not fresh: {named}{more}")
-        if command in _GO_DIRECTION_COUNT:
+        if entry.fresh is Fresh.ALL_PLCS:
             stale_plcs = self._station.stale_plcs()
             if stale_plcs:
                 details = []
@@ -172,12 +203,13 @@ class CommandDesk:
         self, user: User, actor: str, request: Request, *, confirmed_by: str = ""
     ) -> dict[str, Any]:
         command, args = request.command, request.args
-        refusal = self._precheck(user, command, args)
+        entry = self.catalogue[command]
+        refusal = self._precheck(entry, args)
         if refusal is not None:
             return await self._refused(user, request.request_id, command, args, *_pair(refusal))
         extra = {"confirmed_by": confirmed_by} if confirmed_by else {}
         task = asyncio.create_task(
-            self._perform(user, actor, command, args), name=f"console-{command}"
+            entry.execute(self, user, actor, args), name=f"console-{command}"
         )
         # Kept from the start: a command goes on (and is stopped with the server) even if the
         # console that asked for it goes away while it runs.
@@ -202,7 +234,7 @@ class CommandDesk:
             return await self._refused(
                 user, request.request_id, command, args, "alarm", str(refused), actor=actor
             )
-        except _Refused as refused:
+        except Refused as refused:
             return await self._refused(
                 user, request.request_id, command, args, *_pair(refused.refusal), actor=actor
             )
@@ -211,7 +243,7 @@ class CommandDesk:
             return await self._refused(
                 user, request.request_id, command, args, "internal", repr(error), actor=actor
             )
-        if command not in ("journal.query", "ping", "train.status"):  # these change nothing
+        if entry.journaled:
             await self._journal("console_accepted", actor, request, **extra)
         return _accepted(request, result)
 
@@ -230,87 +262,6 @@ class CommandDesk:
             task.cancel()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-
-    async def _perform(
-        self, user: User, actor: str, command: str, args: dict[str, Any]
-    ) -> dict[str, Any]:
-        station = self._station
-        countdown = station.countdown
-        if command == "count.start":
-            await countdown.start(actor=actor)
-        elif command == "count.hold":
-            await countdown.hold(actor=actor, reason=args["reason"])
-        elif command == "count.resume":
-            await countdown.resume(actor=actor)
-        elif command == "count.recycle":
-            await countdown.recycle(actor=actor, point=args["point"])
-        elif command == "count.scrub":
-            await countdown.scrub(actor=actor, reason=args["reason"])
-        elif command == "count.abort":
-            await countdown.abort(actor=actor, reason=args["reason"])
-        elif command == "count.poll":
-            await countdown.answer_poll(position=args["position"], go=args["go"], actor=actor)
-        elif command.startswith("subsystem."):
-            return await self._subsystem(actor, command, args)
-        elif command.startswith("authority."):
-            return await self._authority_change(user, command, args["subsystem"])
-        elif command == "alarm.acknowledge":
-            await station.alarms.acknowledge(args["alarm_id"], actor=actor, note=args["note"])
-        elif command == "alarm.shelve":
-            await station.alarms.shelve(
-                args["alarm_id"], actor=actor, duration_s=args["duration_s"], note=args["note"]
-            )
-        elif command == "alarm.unshelve":
-            await station.alarms.unshelve(args["alarm_id"], actor=actor, note=args["note"])
-        elif command == "journal.query":
-            return await run_query(station.journal, JournalQuery(**args), self._offload)
-        elif command == "sim.inject":
-            if self._injector is None:
-                raise _Refused(
-                    Refusal(
-                        "unavailable",
-                        "fault injection needs a server on simulators (padctl serve --sim)",
-                    )
-                )
-            try:
-                return {"fault": await self._injector(args["fault"])}
-            except ValueError as error:
-                raise _Refused(Refusal("bad_request", str(error))) from None
-        elif is_instructor_command(command):
-            return await perform_instructor(
-                self._injector, self._background, command, args, actor=actor
-            )
-        elif command == "ping":
-            return {"server_time": station.clock.wall_now()}
-        return {}
-
-    async def _subsystem(self, actor: str, command: str, args: dict[str, Any]) -> dict[str, Any]:
-        subsystem = self._station.subsystems[args["subsystem"]]
-        if command == "subsystem.command":
-            ticket = await subsystem.command(args["name"], actor=actor)
-            return {"subsystem": ticket.subsystem, "command": ticket.command}
-        if command == "subsystem.safe":
-            return {"proven": await subsystem.safe(actor=actor, reason=args["reason"])}
-        if command == "subsystem.mode":
-            await subsystem.set_mode(Mode(args["mode"]), actor=actor)
-            return {"mode": subsystem.mode.value}
-        await subsystem.reset(actor=actor)
-        return {"state": subsystem.machine_state}
-
-    async def _authority_change(self, user: User, command: str, subsystem: str) -> dict[str, Any]:
-        journal = self._station.journal
-        if command == "authority.take":
-            refusal = self._authority.take(subsystem, user)
-            if refusal is not None:
-                raise _Refused(refusal)
-            await journal.append("authority_taken", {"subsystem": subsystem}, actor=user.name)
-            return {"subsystem": subsystem, "holder": user.name}
-        refusal, holder = self._authority.release(subsystem, user)
-        if refusal is not None:
-            raise _Refused(refusal)
-        kind = "authority_released" if holder == user.name else "authority_forced"
-        await journal.append(kind, {"subsystem": subsystem, "holder": holder}, actor=user.name)
-        return {"subsystem": subsystem, "holder": None}
 
     # ---- answers and the journal --------------------------------------------------------------
     async def _refused(
@@ -352,12 +303,6 @@ class CommandDesk:
             **extra,
         }
         await self._station.journal.append(kind, payload, actor=actor)
-
-
-class _Refused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
-        self.refusal = refusal
-        super().__init__(refusal.reason)
 
 
 def _pair(refusal: Refusal) -> tuple[str, str]:

@@ -5,24 +5,31 @@ training run itself (padctl.training.Trainer), which answers the `InstructorCont
 protocol below. Refusals come back with code `training` (or `unavailable` on any other
 server); every accepted control is journaled like any console command.
 
-| command | args | what |
-| --- | --- | --- |
-| `train.status` | none | the run: scenario, rate, checkpoints, faults, responses scored so far |
-| `train.pause` | none | the simulation stops (clock rate 0): physics, count, alarms |
-| `train.resume` | none | it runs again at the rate it had |
-| `train.rate` | `rate` (0 up to the run's starting rate) | a new clock rate (0 pauses) |
-| `train.inject` | `fault` (padctl sim words, or `fire ZONE`) | an unscripted fault, now |
-| `train.jump` | `checkpoint` (a label from `train.status`) | back to a checkpoint, paused there |
-| `train.end` | `reason` (optional) | the run ends; it is scored and reported |
+The controls are console commands declared in INSTRUCTOR_COMMANDS (the catalogue; the table
+in docs/console-protocol.md is generated from it): `train.status` (the run: scenario, rate,
+checkpoints, faults, responses scored so far), `train.pause` (clock rate 0: physics, count,
+alarms), `train.resume` (the rate it had), `train.rate`, `train.inject` (an unscripted fault,
+now), `train.jump` (back to a checkpoint, paused there) and `train.end` (the run is scored
+and reported).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
-from padctl.console._args import BadRequest, _text
-from padctl.console._authority import Refusal
+from padctl.console._catalogue import (
+    Arg,
+    BadRequest,
+    ConsoleCommand,
+    Desk,
+    Executor,
+    Refusal,
+    Refused,
+    text,
+)
+from padctl.console._users import Role, User
 
 
 @runtime_checkable
@@ -38,62 +45,109 @@ class InstructorControls(Protocol):
     async def end(self, *, actor: str, reason: str = ...) -> None: ...
 
 
-def is_instructor_command(command: str) -> bool:
-    return command.startswith("train.")
+INSTRUCTOR = frozenset({Role.INSTRUCTOR})
+Control = Callable[[InstructorControls, dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
-def check_instructor_args(
-    command: str, args: dict[str, Any], subsystems: tuple[str, ...]
-) -> dict[str, Any]:
-    """The arguments of a `train.*` command, checked; BadRequest naming the bad one."""
-    if command == "train.rate":
-        rate = args.get("rate")
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate >= 0:
-            raise BadRequest("argument 'rate' must be a number of 0 or more (0 pauses)")
-        return {"rate": float(rate)}
-    if command == "train.inject":
-        return {"fault": _text(args, "fault", required=True)}
-    if command == "train.jump":
-        return {"checkpoint": _text(args, "checkpoint", required=True)}
-    if command == "train.end":
-        return {"reason": _text(args, "reason", default="ended by the instructor")}
+def _controls(desk: Desk) -> InstructorControls:
+    controls = desk.injector
+    if not isinstance(controls, InstructorControls):
+        raise Refused(
+            Refusal("unavailable", "instructor controls need a training run (padctl train)")
+        )
+    return controls
+
+
+def _instructor(control: Control) -> Executor:
+    """An executor of one control: refusals as the desk's, and the run's status after it."""
+
+    async def execute(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+        controls = _controls(desk)
+        try:
+            result = await control(controls, args, actor)
+        except ValueError as error:
+            raise Refused(Refusal("training", str(error))) from None
+        return {**result, "status": await controls.status()}
+
+    return execute
+
+
+async def _status(controls: InstructorControls, args: dict[str, Any], actor: str) -> dict[str, Any]:
     return {}
 
 
-async def perform_instructor(
-    controls: object,
-    background: set[asyncio.Task[Any]],
-    command: str,
-    args: dict[str, Any],
-    *,
-    actor: str,
-) -> dict[str, Any]:
-    """Carry out one `train.*` command on the run; refusals as the command desk's."""
-    from padctl.console._commands import _Refused  # the desk imports this module
+async def _pause(controls: InstructorControls, args: dict[str, Any], actor: str) -> dict[str, Any]:
+    await controls.pause(actor=actor)
+    return {}
 
-    if not isinstance(controls, InstructorControls):
-        raise _Refused(
-            Refusal("unavailable", "instructor controls need a training run (padctl train)")
-        )
-    result: dict[str, Any] = {}
+
+async def _resume(controls: InstructorControls, args: dict[str, Any], actor: str) -> dict[str, Any]:
+    await controls.resume(actor=actor)
+    return {}
+
+
+async def _rate(controls: InstructorControls, args: dict[str, Any], actor: str) -> dict[str, Any]:
+    await controls.set_rate(args["rate"], actor=actor)
+    return {}
+
+
+async def _inject(controls: InstructorControls, args: dict[str, Any], actor: str) -> dict[str, Any]:
+    return {"fault": await controls.inject(args["fault"], actor=actor)}
+
+
+async def _end(controls: InstructorControls, args: dict[str, Any], actor: str) -> dict[str, Any]:
+    await controls.end(actor=actor, reason=args["reason"])
+    return {}
+
+
+async def _jump(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A jump interrupts count commands still running (a recycle, a scrub): they are moot."""
+    controls = _controls(desk)
+    await _stop_count_commands(desk.background)
     try:
-        if command == "train.pause":
-            await controls.pause(actor=actor)
-        elif command == "train.resume":
-            await controls.resume(actor=actor)
-        elif command == "train.rate":
-            await controls.set_rate(args["rate"], actor=actor)
-        elif command == "train.inject":
-            result["fault"] = await controls.inject(args["fault"], actor=actor)
-        elif command == "train.jump":
-            await _stop_count_commands(background)
-            result["checkpoint"] = args["checkpoint"]
-            result["differences"] = await controls.jump(args["checkpoint"], actor=actor)
-        elif command == "train.end":
-            await controls.end(actor=actor, reason=args["reason"])
+        differences = await controls.jump(args["checkpoint"], actor=actor)
     except ValueError as error:
-        raise _Refused(Refusal("training", str(error))) from None
+        raise Refused(Refusal("training", str(error))) from None
+    result = {"checkpoint": args["checkpoint"], "differences": differences}
     return {**result, "status": await controls.status()}
+
+
+def _rate_arg(args: dict[str, Any], _subsystems: tuple[str, ...]) -> float:
+    rate = args.get("rate")
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate >= 0:
+        raise BadRequest("argument 'rate' must be a number of 0 or more (0 pauses)")
+    return float(rate)
+
+
+INSTRUCTOR_COMMANDS = (
+    ConsoleCommand("train.status", INSTRUCTOR, _instructor(_status), journaled=False),
+    ConsoleCommand("train.pause", INSTRUCTOR, _instructor(_pause)),
+    ConsoleCommand("train.resume", INSTRUCTOR, _instructor(_resume)),
+    ConsoleCommand(
+        "train.rate",
+        INSTRUCTOR,
+        _instructor(_rate),
+        (Arg("rate", _rate_arg, "`rate` (0 up to the run's starting rate)"),),
+    ),
+    ConsoleCommand(
+        "train.inject",
+        INSTRUCTOR,
+        _instructor(_inject),
+        (text("fault", "`fault` (padctl sim words, or `fire ZONE`)", required=True),),
+    ),
+    ConsoleCommand(
+        "train.jump",
+        INSTRUCTOR,
+        _jump,
+        (text("checkpoint", "`checkpoint` (a label from `train.status`)", required=True),),
+    ),
+    ConsoleCommand(
+        "train.end",
+        INSTRUCTOR,
+        _instructor(_end),
+        (text("reason", "`reason` (optional)", default="ended by the instructor"),),
+    ),
+)
 
 
 async def _stop_count_commands(background: set[asyncio.Task[Any]]) -> None:

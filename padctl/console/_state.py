@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from padctl.alarms import AlarmView
-from padctl.console._arming import SECOND_PERSON, TWO_STEP_COMMANDS, ArmBoard
-from padctl.console._authority import AuthorityBoard, permissions_table
+from padctl.console._arming import ArmBoard
+from padctl.console._authority import AuthorityBoard
+from padctl.console._catalogue import Catalogue
 from padctl.console._users import Role, User
 from padctl.countdown import format_l_time, format_t_time
 from padctl.journal import JournalEntry
@@ -59,8 +60,10 @@ class StateTracker:
         settings: ConsoleSettings,
         epoch: Callable[[], float],
         consoles: Callable[[], list[dict[str, Any]]],
+        catalogue: Catalogue,
     ) -> None:
         self._station = station
+        self._catalogue = catalogue
         self._authority = authority
         self._arms = arms
         self._settings = settings
@@ -112,6 +115,16 @@ class StateTracker:
             ],
         }
 
+    def _second_person(self) -> list[str]:
+        """What a second person confirms: console commands, and subsystem commands by spec."""
+        by_spec = [
+            f"{name}.{command.name}"
+            for name, subsystem in self._station.subsystems.items()
+            for command in subsystem.spec.commands
+            if command.second_person
+        ]
+        return [*self._catalogue.second_person_commands(), *by_spec]
+
     def _subsystem_static(self, name: str) -> dict[str, Any]:
         subsystem = self._station.subsystems[name]
         spec = subsystem.spec
@@ -125,7 +138,7 @@ class StateTracker:
                 {
                     "name": command.name,
                     "hazardous": command.hazardous,
-                    "second_person": f"{name}.{command.name}" in SECOND_PERSON,
+                    "second_person": command.second_person,
                     "sources": [state.name for state in command.source],
                     "description": command.description,
                 }
@@ -273,9 +286,12 @@ class StateTracker:
                 "pad": station.definition.pad,
                 "roles": [role.value for role in Role],
                 "positions": list(station.sequence.positions),
-                "permissions": permissions_table(),
-                "two_step": [*sorted(TWO_STEP_COMMANDS), "subsystem.command when hazardous"],
-                "second_person": sorted(SECOND_PERSON),
+                "permissions": self._catalogue.permissions(),
+                "two_step": [
+                    *sorted(self._catalogue.two_step_commands()),
+                    "subsystem.command when hazardous",
+                ],
+                "second_person": sorted(self._second_person()),
                 # The launch commit criteria: the consoles draw their limits as normal bands.
                 "lcc": [
                     {

@@ -41,6 +41,8 @@ def subsystems_markdown(specs: tuple[SubsystemSpec, ...] | None = None) -> str:
             sources = ", ".join(state.name for state in command.source)
             interlocks = "; ".join(i.name for i in command.permissives) or "-"
             hazardous = "yes" if command.hazardous else ""
+            if command.second_person:
+                hazardous += ", second person"
             parts.append(
                 f"| `{command.name}` | {sources} | {command.dest.name} | {hazardous} "
                 f"| {interlocks} |"

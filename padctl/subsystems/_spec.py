@@ -49,7 +49,13 @@ class CommandSpec:
     timeout: str = ""  # an actuator name or a key of the definition's timeouts_s
     after: Writes = ()  # written once feedback has proven the command (stop a held drive)
     hazardous: bool = False  # arm-and-confirm at a console
+    # ... confirmed by a second, different, qualified person (the most hazardous only)
+    second_person: bool = False
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.second_person and not self.hazardous:
+            raise ValueError(f"command {self.name}: a second person is only for a hazardous one")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ HOLD_DOWNS = SubsystemSpec(
             feedback=("HDC-ARMED == true", f"HDC-PT-700 >= {ARMED_BAR}", *_CLAMPED),
             timeout="hold_down_arm",
             hazardous=True,
+            second_person=True,
             description="Pressurize the release accumulator (terminal count only).",
         ),
         CommandSpec(
@@ -90,6 +91,7 @@ HOLD_DOWNS = SubsystemSpec(
             timeout="hold_down_release",
             after=(("HDC-RELEASE-CMD", False), ("HDC-ARM-CMD", False)),
             hazardous=True,
+            second_person=True,
             description="Open all four clamps (thrust proven): the vehicle is free to fly.",
         ),
         CommandSpec(

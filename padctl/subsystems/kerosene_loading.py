@@ -288,6 +288,7 @@ KEROSENE_LOADING = SubsystemSpec(
             feedback=("RG1-DV-101-ZSO == true",),
             timeout="RG1-DV-101",
             hazardous=True,
+            second_person=True,
             description="Drain the vehicle RG-1 tank back to storage.",
         ),
         CommandSpec(

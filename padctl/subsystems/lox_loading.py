@@ -300,6 +300,7 @@ LOX_LOADING = SubsystemSpec(
             feedback=("LOX-DV-101-ZSO == true",),
             timeout="LOX-DV-101",
             hazardous=True,
+            second_person=True,
             description="Drain the vehicle LOX tank back to storage.",
         ),
         CommandSpec(

@@ -87,6 +87,7 @@ VEHICLE_INTERFACE = SubsystemSpec(
             timeout="engine_start",
             after=(("VEH-ENG-START-CMD", False),),  # the start is a pulse
             hazardous=True,
+            second_person=True,
             description="Release the cutoff and start the engine; thrust OK proves it.",
         ),
         CommandSpec(

@@ -1,0 +1,386 @@
+"""Every console command, declared once (`padctl.console._catalogue`), with what carries it out.
+
+The training run's instructor controls (`train.*`) are declared in `_instructor.py` and
+joined here. docs/console-protocol.md's command table is generated from this one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from padctl.console._catalogue import (
+    Arg,
+    Arming,
+    Authority,
+    BadRequest,
+    Catalogue,
+    ConsoleCommand,
+    Desk,
+    Fresh,
+    Refusal,
+    Refused,
+    text,
+    text_value,
+)
+from padctl.console._instructor import INSTRUCTOR_COMMANDS
+from padctl.console._journal_query import JournalQuery, run_query
+from padctl.console._users import Role, User
+from padctl.subsystems import Mode
+
+R = Role
+CREW = frozenset({R.SUBSYSTEM_OPERATOR, R.TEST_CONDUCTOR, R.SAFETY_OFFICER})
+EVERYONE = frozenset(Role)
+CONDUCTOR = frozenset({R.TEST_CONDUCTOR})
+OPERATOR = frozenset({R.SUBSYSTEM_OPERATOR})
+MAX_SHELVE_S = 8 * 3600.0
+
+
+# ---- arguments ------------------------------------------------------------------------------
+def _subsystem(args: dict[str, Any], subsystems: tuple[str, ...]) -> str:
+    name = text_value(args, "subsystem", required=True)
+    if name not in subsystems:
+        raise BadRequest(f"no subsystem {name!r} (known: {', '.join(subsystems)})")
+    return name
+
+
+SUBSYSTEM = Arg("subsystem", _subsystem, "`subsystem`")
+
+
+def reason(command: str) -> Arg:
+    return text("reason", "`reason`", default=f"{command} from a console")
+
+
+def _go(args: dict[str, Any], _subsystems: tuple[str, ...]) -> bool:
+    if not isinstance(args.get("go"), bool):
+        raise BadRequest("argument 'go' must be true (GO) or false (NO-GO)")
+    return bool(args["go"])
+
+
+def _mode(args: dict[str, Any], _subsystems: tuple[str, ...]) -> str:
+    mode = text_value(args, "mode", required=True).upper()
+    if mode not in {m.value for m in Mode}:
+        raise BadRequest(f"mode {mode!r} is not one of {', '.join(m.value for m in Mode)}")
+    return mode
+
+
+def _duration(args: dict[str, Any], _subsystems: tuple[str, ...]) -> float:
+    duration = args.get("duration_s")
+    if isinstance(duration, bool) or not isinstance(duration, int | float):
+        raise BadRequest("argument 'duration_s' must be a number of seconds")
+    if not 0 < duration <= MAX_SHELVE_S:
+        raise BadRequest(f"duration_s must be above 0 and at most {MAX_SHELVE_S:g} s")
+    return float(duration)
+
+
+def _kinds(args: dict[str, Any], _subsystems: tuple[str, ...]) -> tuple[str, ...]:
+    kinds = args.get("kinds") or []
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise BadRequest("argument 'kinds' must be a list of journal kinds")
+    return tuple(kinds)
+
+
+def _limit(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int:
+    limit = args.get("limit", 100)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
+        raise BadRequest("argument 'limit' must be a whole number from 1 to 500")
+    return limit
+
+
+def _before_id(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int | None:
+    before_id = args.get("before_id")
+    if before_id is not None and (
+        isinstance(before_id, bool) or not isinstance(before_id, int) or before_id < 1
+    ):
+        raise BadRequest("argument 'before_id' must be a row id (a whole number above 0)")
+    return before_id
+
+
+ALARM_ID = text("alarm_id", "`alarm_id`", required=True)
+NOTE = text("note")
+ARM_ID = text("arm_id", "`arm_id`", required=True)
+
+
+# ---- executors ------------------------------------------------------------------------------
+async def _count_start(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    await desk.station.countdown.start(actor=actor)
+    return {}
+
+
+async def _count_hold(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    await desk.station.countdown.hold(actor=actor, reason=args["reason"])
+    return {}
+
+
+async def _count_resume(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    await desk.station.countdown.resume(actor=actor)
+    return {}
+
+
+async def _count_recycle(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    await desk.station.countdown.recycle(actor=actor, point=args["point"])
+    return {}
+
+
+async def _count_scrub(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    await desk.station.countdown.scrub(actor=actor, reason=args["reason"])
+    return {}
+
+
+async def _count_abort(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    await desk.station.countdown.abort(actor=actor, reason=args["reason"])
+    return {}
+
+
+async def _count_poll(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    countdown = desk.station.countdown
+    await countdown.answer_poll(position=args["position"], go=args["go"], actor=actor)
+    return {}
+
+
+async def _subsystem_command(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    ticket = await desk.station.subsystems[args["subsystem"]].command(args["name"], actor=actor)
+    return {"subsystem": ticket.subsystem, "command": ticket.command}
+
+
+async def _subsystem_safe(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    subsystem = desk.station.subsystems[args["subsystem"]]
+    return {"proven": await subsystem.safe(actor=actor, reason=args["reason"])}
+
+
+async def _subsystem_mode(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    subsystem = desk.station.subsystems[args["subsystem"]]
+    await subsystem.set_mode(Mode(args["mode"]), actor=actor)
+    return {"mode": subsystem.mode.value}
+
+
+async def _subsystem_reset(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    subsystem = desk.station.subsystems[args["subsystem"]]
+    await subsystem.reset(actor=actor)
+    return {"state": subsystem.machine_state}
+
+
+async def _authority_take(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    subsystem = args["subsystem"]
+    refusal = desk.authority.take(subsystem, user)
+    if refusal is not None:
+        raise Refused(refusal)
+    await desk.station.journal.append("authority_taken", {"subsystem": subsystem}, actor=user.name)
+    return {"subsystem": subsystem, "holder": user.name}
+
+
+async def _authority_release(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    subsystem = args["subsystem"]
+    refusal, holder = desk.authority.release(subsystem, user)
+    if refusal is not None:
+        raise Refused(refusal)
+    kind = "authority_released" if holder == user.name else "authority_forced"
+    payload = {"subsystem": subsystem, "holder": holder}
+    await desk.station.journal.append(kind, payload, actor=user.name)
+    return {"subsystem": subsystem, "holder": None}
+
+
+async def _alarm_acknowledge(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    await desk.station.alarms.acknowledge(args["alarm_id"], actor=actor, note=args["note"])
+    return {}
+
+
+async def _alarm_shelve(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    await desk.station.alarms.shelve(
+        args["alarm_id"], actor=actor, duration_s=args["duration_s"], note=args["note"]
+    )
+    return {}
+
+
+async def _alarm_unshelve(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    await desk.station.alarms.unshelve(args["alarm_id"], actor=actor, note=args["note"])
+    return {}
+
+
+async def _journal_query(
+    desk: Desk, user: User, actor: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    return await run_query(desk.station.journal, JournalQuery(**args), desk.offload)
+
+
+async def _arm_step(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    raise AssertionError("arm.confirm and arm.cancel are carried out by the desk itself")
+
+
+async def _sim_inject(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    if desk.injector is None:
+        raise Refused(
+            Refusal(
+                "unavailable", "fault injection needs a server on simulators (padctl serve --sim)"
+            )
+        )
+    try:
+        return {"fault": await desk.injector(args["fault"])}
+    except ValueError as error:
+        raise Refused(Refusal("bad_request", str(error))) from None
+
+
+async def _ping(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"server_time": desk.station.clock.wall_now()}
+
+
+FAULT_WORDS = (
+    '`fault`: the words of `padctl sim` (`"stall MECH"`, `"bias LOX-PT-101 2.5"`, '
+    '`"restore MECH"`, `"clear"`), or the `countdown --inject` order without the T-time '
+    '(`"LOX-PT-101 bias 2.5"`, `"MECH stall"`)'
+)
+
+CONSOLE_COMMANDS = (
+    ConsoleCommand("count.start", CONDUCTOR, _count_start, fresh=Fresh.ALL_PLCS),
+    ConsoleCommand("count.hold", CONDUCTOR, _count_hold, (reason("count.hold"),)),
+    ConsoleCommand("count.resume", CONDUCTOR, _count_resume, fresh=Fresh.ALL_PLCS),
+    ConsoleCommand(
+        "count.recycle",
+        CONDUCTOR,
+        _count_recycle,
+        (text("point", '`point` (e.g. `"RP-1"`)', required=True),),
+        fresh=Fresh.ALL_PLCS,
+    ),
+    ConsoleCommand(
+        "count.scrub",
+        CONDUCTOR,
+        _count_scrub,
+        (reason("count.scrub"),),
+        arming=Arming.SECOND_PERSON,
+    ),
+    ConsoleCommand(
+        "count.abort",
+        frozenset({R.TEST_CONDUCTOR, R.SAFETY_OFFICER}),
+        _count_abort,
+        (reason("count.abort"),),
+        arming=Arming.TWO_STEP,
+    ),
+    ConsoleCommand(
+        "count.poll",
+        CREW,
+        _count_poll,
+        (text("position", "`position`", required=True), Arg("go", _go, "`go` (bool)")),
+        who="subsystem_operator, test_conductor, safety_officer, for a `position` in their "
+        "own `positions`",
+        own_position=True,
+    ),
+    ConsoleCommand(
+        "subsystem.command",
+        OPERATOR,
+        _subsystem_command,
+        (SUBSYSTEM, text("name", "`name`", required=True)),
+        authority=Authority.HOLDER,
+        arming=Arming.SUBSYSTEM_SPEC,
+        fresh=Fresh.SUBSYSTEM,
+        who="subsystem_operator holding the subsystem's authority",
+    ),
+    ConsoleCommand(
+        "subsystem.safe",
+        CREW,
+        _subsystem_safe,
+        (SUBSYSTEM, reason("subsystem.safe")),
+        authority=Authority.HOLDER_IF_OPERATOR,
+        who="authority holder, test_conductor, safety_officer",
+    ),
+    ConsoleCommand(
+        "subsystem.mode",
+        OPERATOR,
+        _subsystem_mode,
+        (SUBSYSTEM, Arg("mode", _mode, "`mode` (`AUTO`, `MANUAL`, `OUT_OF_SERVICE`)")),
+        authority=Authority.HOLDER,
+        who="authority holder",
+    ),
+    ConsoleCommand(
+        "subsystem.reset",
+        OPERATOR,
+        _subsystem_reset,
+        (SUBSYSTEM,),
+        authority=Authority.HOLDER,
+        fresh=Fresh.SUBSYSTEM,
+        who="authority holder",
+    ),
+    ConsoleCommand(
+        "authority.take",
+        OPERATOR,
+        _authority_take,
+        (SUBSYSTEM,),
+        who="subsystem_operator with the subsystem in their list, when nobody holds it",
+    ),
+    ConsoleCommand(
+        "authority.release",
+        frozenset({R.SUBSYSTEM_OPERATOR, R.ADMIN}),
+        _authority_release,
+        (SUBSYSTEM,),
+        who="the holder; admin (force release)",
+    ),
+    ConsoleCommand("alarm.acknowledge", CREW, _alarm_acknowledge, (ALARM_ID, NOTE)),
+    ConsoleCommand(
+        "alarm.shelve",
+        CREW,
+        _alarm_shelve,
+        (
+            ALARM_ID,
+            Arg("duration_s", _duration, "`duration_s` (pad clock s, > 0, at most 8 h)"),
+            text("note", "`note` (required)", required=True),
+        ),
+    ),
+    ConsoleCommand("alarm.unshelve", CREW, _alarm_unshelve, (ALARM_ID, NOTE)),
+    ConsoleCommand(
+        "journal.query",
+        EVERYONE,
+        _journal_query,
+        (
+            Arg("kinds", _kinds, "`kinds` (list)"),
+            text("actor", "`actor`"),
+            text("text", "`text`"),
+            Arg("before_id", _before_id, "`before_id`"),
+            Arg("limit", _limit, "`limit` (1-500, default 100) — all optional"),
+        ),
+        journaled=False,
+        who="everyone",
+        answer='`result: {"rows": [JOURNAL_ROW...], "more": bool}` newest first',
+    ),
+    ConsoleCommand(
+        "arm.confirm",
+        EVERYONE,
+        _arm_step,
+        (ARM_ID,),
+        who="see the two-step rules",
+        answer="answered for the armed command",
+    ),
+    ConsoleCommand("arm.cancel", EVERYONE, _arm_step, (ARM_ID,), who="the user who armed it"),
+    ConsoleCommand(
+        "sim.inject",
+        frozenset({R.ADMIN}),
+        _sim_inject,
+        (text("fault", FAULT_WORDS, required=True),),
+        who="admin, only on simulators",
+    ),
+    *INSTRUCTOR_COMMANDS,
+    ConsoleCommand(
+        "ping",
+        EVERYONE,
+        _ping,
+        journaled=False,
+        who="everyone",
+        answer='`result: {"server_time": ...}`',
+    ),
+)
+CATALOGUE = Catalogue(CONSOLE_COMMANDS)
