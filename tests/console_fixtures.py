@@ -23,6 +23,7 @@ with warnings.catch_warnings():
     # Starlette 1.x asks for `httpx2` behind its test client; `httpx` works the same.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient, WebSocketTestSession
+    from starlette.testclient import WebSocketDenialResponse as WebSocketDenialResponse
 
 from padctl.cli._serve import simulated_station
 from padctl.console import (
@@ -211,6 +212,7 @@ def console_rig(
         arm_timeout_wall_s=arm_timeout_wall_s,
         wall=wall,
         catalogue=catalogue,
+        allowed_hosts=("testserver",),  # the test client's Host
     )
     app = create_app(config, station_source(folder))
     with TestClient(app) as client:

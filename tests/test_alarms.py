@@ -187,3 +187,30 @@ def test_state_table_is_data() -> None:
     }
     with pytest.raises(ValueError, match="needs a tag and a limit"):
         AlarmDefinition(id="X", message="x", priority=AlarmPriority.LOW, kind=AlarmKind.HIGH)
+
+
+async def test_occurrence_and_acknowledgement_times_and_who_are_kept(
+    clock: ManualClock, table: TagTable
+) -> None:
+    """ISA-18.2: the time of occurrence stays as it was when someone acknowledges (a console
+    finding: acknowledging rewrote the one time an alarm had), and the acknowledgement keeps
+    its own time and who gave it."""
+    manager = AlarmManager(clock=clock, journal=None, table=table)
+    manager.define(HIGH)
+    _step(manager, table, clock, 6.0, 3.0)  # over the limit for longer than the on-delay
+    raised = manager.get(HIGH.id)
+    assert raised.state is AlarmState.UNACK
+    assert raised.occurred_s is not None and raised.acknowledged_s is None
+    assert raised.acknowledged_by == ""
+    clock.advance(42.0)
+    acknowledged_at_s = clock.now()
+    acked = await manager.acknowledge(HIGH.id, actor="carol")
+    assert acked.state is AlarmState.ACKED
+    assert acked.occurred_s == raised.occurred_s  # not the time of the acknowledgement
+    assert acked.acknowledged_s == acknowledged_at_s > raised.occurred_s + 42.0
+    assert acked.acknowledged_by == "carol"
+    _step(manager, table, clock, 1.0, 2.0)  # back to normal; then a new occurrence
+    _step(manager, table, clock, 6.0, 3.0)
+    again = manager.get(HIGH.id)
+    assert again.state is AlarmState.UNACK and again.occurred_s > acked.acknowledged_s
+    assert (again.acknowledged_s, again.acknowledged_by) == (None, "")

@@ -13,7 +13,14 @@ from typer.testing import CliRunner
 
 from padctl.cli import app
 from padctl.console import SESSION_COOKIE, Role, UsersError, UsersFile
-from tests.console_fixtures import PASSWORD, TEST_HASHER, ConsoleRig, console_rig
+from tests.console_fixtures import (
+    PASSWORD,
+    TEST_HASHER,
+    ConsoleRig,
+    WebSocketDenialResponse,
+    console_rig,
+    write_users,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -265,3 +272,61 @@ def test_serve_refuses_a_non_loopback_bind_without_users() -> None:
     assert result.exit_code == 2 and "needs --users FILE" in result.output
     real = CliRunner().invoke(app, ["serve"])
     assert real.exit_code == 2 and "needs --users FILE" in real.output
+
+
+def test_a_request_naming_another_host_is_refused(rig: ConsoleRig) -> None:
+    """DNS rebinding: a page from another site whose name now points at this server sends
+    its own name in Host. Neither the login, the API, the pages nor the WebSocket answer it."""
+    evil = {"host": "padctl.attacker.example"}
+    login = rig.client.post(
+        "/api/login", json={"username": "tc", "password": PASSWORD}, headers=evil
+    )
+    assert login.status_code == 400 and "cookie" not in {k.lower() for k in login.headers}
+    assert rig.client.get("/api/health", headers=evil).status_code == 400
+    assert rig.client.get("/", headers=evil).status_code == 400
+    token = rig.login("tc")
+    with pytest.raises(WebSocketDenialResponse) as denied:
+        with rig.client.websocket_connect(
+            "/ws", headers={**evil, "cookie": f"{SESSION_COOKIE}={token}"}
+        ) as socket:
+            socket.receive_json()
+    assert denied.value.status_code == 400
+    assert rig.client.get("/api/health").status_code == 200  # its own name still works
+
+
+def test_every_response_forbids_framing_sniffing_and_foreign_scripts(rig: ConsoleRig) -> None:
+    for path in ("/", "/login.html", "/api/health", "/js/main.js"):
+        response = rig.client.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+
+
+def test_serve_on_every_address_needs_the_names_it_is_reached_by(tmp_path: Path) -> None:
+    users = tmp_path / "users.yaml"
+    write_users(users)
+    result = CliRunner().invoke(app, ["serve", "--sim", "--host", "0.0.0.0", "--users", str(users)])
+    assert result.exit_code == 2 and "needs --allowed-host NAME" in result.output
+
+
+def test_logins_with_huge_names_cannot_flood_the_journal(rig: ConsoleRig) -> None:
+    """A console finding: throttled logins were journaled with user names of any length (200
+    requests with 100 KB names added 28.5 MB). A name longer than any user's is refused before
+    it is counted or kept, and a body over the limit is not read."""
+    huge = "x" * 100_000
+    for _ in range(20):
+        answer = rig.client.post("/api/login", json={"username": huge, "password": "nope-nope"})
+        assert answer.status_code == 400
+    long_name = "a" * 33
+    answer = rig.client.post("/api/login", json={"username": long_name, "password": "nope-nope"})
+    assert answer.status_code == 400 and "at most 32 characters" in answer.json()["error"]
+    with rig.connect("viewer1") as viewer:
+        kinds = ["console_login_failed", "console_login_throttled"]
+        kept = [
+            row
+            for row in rig.journal(kinds, viewer)
+            if row["payload"]["username"] in (huge, long_name)
+        ]
+    assert kept == []

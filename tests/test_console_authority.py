@@ -266,3 +266,28 @@ def test_only_the_test_conductor_starts_the_count(sockets: dict[str, ConsoleSock
     assert started["type"] == "accepted", started
     update = sockets["viewer1"].wait_update(lambda u: u["countdown"]["state"] == "COUNTING")
     assert update["countdown"]["t_running"] is True
+
+
+def test_a_flood_of_refused_commands_cannot_flood_the_journal(
+    rig: ConsoleRig, sockets: dict[str, ConsoleSocket]
+) -> None:
+    """A console finding: a viewer sending 5,000 refused commands wrote 3,654 journal rows in
+    52 s. Each refusal is still answered; only 20 per user per 10 s are journaled, and the
+    count of the others goes into the user's next journaled refusal."""
+    viewer, tc = sockets["viewer1"], sockets["tc"]
+    rig.wall.advance(11.0)  # a fresh window for this test
+    ids = [viewer.send("count.start") for _ in range(200)]
+    answers = [viewer.answer(request_id) for request_id in ids]
+    assert all(a["type"] == "refused" and a["code"] == "forbidden" for a in answers)
+    journaled = [
+        row
+        for row in rig.journal(["console_refused"], tc)
+        if row["payload"]["request_id"] in set(ids)
+    ]
+    assert len(journaled) == 20
+    rig.wall.advance(11.0)
+    last = viewer.command("count.start")
+    assert last["type"] == "refused"
+    rows = rig.journal(["console_refused"], tc)
+    row = next(r for r in rows if r["payload"]["request_id"] == last["request_id"])
+    assert row["payload"]["not_journaled_before"] == 180

@@ -22,6 +22,7 @@ from tests.console_fixtures import (
     ConsoleRig,
     ConsoleSocket,
     console_rig,
+    reference_test_flight,
     station_source,
     write_users,
 )
@@ -63,6 +64,9 @@ def test_snapshot_carries_the_whole_state(sockets: dict[str, ConsoleSocket]) -> 
     assert count["poll"] is None and count["requested_rate"] == RATE
     assert count["next_event"]["t_text"] == "T-06:00:00"
     assert count["recycle_points"][0]["id"] == "RP-1"
+    # T-0 is projected with the built-in holds still ahead (BIH-1 and BIH-2 from T-6 h)
+    _definition, sequence, _lcc = reference_test_flight()
+    assert count["window"]["holds_ahead_s"] == sequence.planned_hold_s(count["t_s"]) > 0
     assert {"GROUND_POWER-FAULT", "LOX_LOADING-FAULT"} <= {a["id"] for a in snapshot["alarms"]}
     assert any(row["kind"] == "console_login" for row in snapshot["journal"])
     json.dumps(snapshot, allow_nan=False)  # strict JSON: a browser parses it
@@ -79,9 +83,19 @@ def test_updates_come_every_period_with_the_clock(sockets: dict[str, ConsoleSock
 
 def test_bad_requests_are_refused_with_reasons(sockets: dict[str, ConsoleSocket]) -> None:
     tc = sockets["tc"]
+    # Messages that are not requests at all are named for what they are (a console finding:
+    # text that is not JSON and a 10 MB message were both refused for their request_id, and
+    # JSON nested 8,000 deep dropped the socket with no answer and no close frame).
     tc.session.send_text("not json")
     answer = tc.answer("None")
-    assert answer["code"] == "bad_request" and "request_id" in answer["reason"]
+    assert answer["code"] == "bad_request" and answer["reason"].startswith("not JSON: "), answer
+    tc.session.send_text("[" * 8000 + "]" * 8000)
+    deep = tc.answer("None")
+    assert deep["code"] == "bad_request" and "nested too deep" in deep["reason"], deep
+    tc.session.send_text(json.dumps({"type": "command", "pad": "x" * 10_000_000}))
+    huge = tc.answer("None")
+    assert huge["code"] == "bad_request" and "over the limit of" in huge["reason"], huge
+    assert tc.command("ping")["type"] == "accepted"  # the socket lives on
     tc.session.send_json({"type": "command", "request_id": "x1", "command": "count.launch"})
     unknown = tc.answer("x1")
     assert unknown["code"] == "bad_request" and "count.launch" in unknown["reason"]

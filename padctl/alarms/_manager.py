@@ -43,6 +43,9 @@ class AlarmView:
     since_s: float  # clock seconds of the last state change
     shelved_until_s: float | None
     detail: str
+    occurred_s: float | None = None  # clock seconds it last became active (annunciated)
+    acknowledged_s: float | None = None  # ... and that occurrence was acknowledged
+    acknowledged_by: str = ""
 
 
 class Alarm:
@@ -57,6 +60,9 @@ class Alarm:
         self.since_s = now_s
         self.shelved_until_s: float | None = None
         self.detail = ""
+        self.occurred_s: float | None = None
+        self.acknowledged_s: float | None = None
+        self.acknowledged_by = ""
 
     def view(self) -> AlarmView:
         return AlarmView(
@@ -68,6 +74,9 @@ class Alarm:
             since_s=self.since_s,
             shelved_until_s=self.shelved_until_s,
             detail=self.detail,
+            occurred_s=self.occurred_s,
+            acknowledged_s=self.acknowledged_s,
+            acknowledged_by=self.acknowledged_by,
         )
 
     def debounce(self, raw_active: bool, now_s: float) -> bool | None:
@@ -258,6 +267,7 @@ class AlarmManager:
     async def acknowledge(self, alarm_id: str, *, actor: str, note: str = "") -> AlarmView:
         alarm = self._alarm(alarm_id)
         self._operate(alarm, "acknowledge")
+        alarm.acknowledged_s, alarm.acknowledged_by = self._clock.now(), actor
         await self._journal_action("alarm_acknowledged", alarm, actor, note)
         return alarm.view()
 
@@ -320,6 +330,8 @@ class AlarmManager:
     def _state_changed(self, event: Any) -> None:
         alarm: Alarm = event.model
         alarm.since_s = self._clock.now()
+        if event.event.name == "activate":  # a new occurrence, not yet acknowledged
+            alarm.occurred_s, alarm.acknowledged_s, alarm.acknowledged_by = alarm.since_s, None, ""
         view = alarm.view()
         log.info(
             "alarm_state",

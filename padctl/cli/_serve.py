@@ -28,6 +28,7 @@ from padctl.cli._runtime import run
 from padctl.cli._simulated import simulated_pad
 from padctl.clock import ScaledClock
 from padctl.console import (
+    WILDCARD_HOSTS,
     ConsoleConfig,
     ConsoleSettings,
     Role,
@@ -37,6 +38,7 @@ from padctl.console import (
     UsersError,
     UsersFile,
     create_app,
+    served_hosts,
 )
 from padctl.countdown import CountdownSequence, Criterion, LccError, SequenceError, load_lcc
 from padctl.countdown import load_sequence as load_countdown
@@ -142,6 +144,14 @@ def serve_command(
     ] = False,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8080,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="A host name consoles use to reach this server (repeat for more); any other "
+            "Host header is refused. The loopback names and --host are always allowed.",
+        ),
+    ] = None,
     rate: Annotated[float, typer.Option("--rate", help="Clock rate, with --sim.")] = 1.0,
     users: Annotated[
         Path | None, typer.Option("--users", help="Users file (padctl users add ...).")
@@ -170,6 +180,13 @@ def serve_command(
         raise typer.Exit(2)
     if users is None and not sim:
         typer.echo("padctl serve: a real pad needs --users FILE", err=True)
+        raise typer.Exit(2)
+    if host in WILDCARD_HOSTS and not allowed_host:
+        typer.echo(
+            f"padctl serve: listening on {host or 'every address'} needs --allowed-host NAME: "
+            "the names consoles use to reach it (a request naming any other host is refused)",
+            err=True,
+        )
         raise typer.Exit(2)
     if not sim and rate != 1.0:
         typer.echo("padctl serve: --rate is for simulators (--sim) only", err=True)
@@ -235,6 +252,7 @@ def serve_command(
                 lifetime_wall_s=session_hours * 3600.0, idle_wall_s=idle_minutes * 60.0
             ),
             arm_timeout_wall_s=arm_timeout,
+            allowed_hosts=served_hosts(host, allowed_host or ()),
         )
         code = run(_serve_console(config, source, host=host, port=port))
     raise typer.Exit(code)

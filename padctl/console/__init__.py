@@ -13,6 +13,7 @@ from padctl.console._auth import SESSION_COOKIE, SessionPolicy
 from padctl.console._catalogue import Arg, Arming, Authority, Catalogue, ConsoleCommand, Fresh
 from padctl.console._command_table import CATALOGUE
 from padctl.console._commands import Injector
+from padctl.console._http_guard import WILDCARD_HOSTS, served_hosts
 from padctl.console._state import PROTOCOL_VERSION, ConsoleSettings
 from padctl.console._users import (
     DEFAULT_USERS_FILE,
@@ -30,6 +31,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "SESSION_COOKIE",
     "STATIC_DIR",
+    "WILDCARD_HOSTS",
     "Arg",
     "Arming",
     "Authority",
@@ -49,4 +51,5 @@ __all__ = [
     "UsersFile",
     "create_app",
     "default_positions",
+    "served_hosts",
 ]

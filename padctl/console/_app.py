@@ -25,8 +25,14 @@ from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
 from padctl.console._command_table import CATALOGUE
 from padctl.console._commands import CommandDesk, Injector
+from padctl.console._http_guard import (
+    LOOPBACK_HOSTS,
+    MAX_BODY_BYTES,
+    guard_middleware,
+    json_body,
+)
 from padctl.console._state import ConsoleSettings, StateTracker
-from padctl.console._users import User, UsersError, UsersFile
+from padctl.console._users import MAX_USER_NAME, User, UsersError, UsersFile
 from padctl.console._ws import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHENTICATED, Hub, encode
 from padctl.off_loop import OffLoopWorker
 from padctl.plant import record_soon
@@ -49,6 +55,8 @@ class ConsoleConfig:
     wall: Callable[[], float] = time.monotonic  # for timeouts
     epoch: Callable[[], float] = time.time  # for the times consoles show
     catalogue: Catalogue = CATALOGUE  # the commands consoles may send
+    # The names (Host header) the console is served under: any other is refused.
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
 
 
 @dataclass
@@ -84,6 +92,7 @@ class Console:
             injector=self.injector,
             offload=self.offload,
             catalogue=config.catalogue,
+            wall=config.wall,
         )
         self.tracker = StateTracker(
             station=self.station,
@@ -192,26 +201,22 @@ def _error(status: int, text: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": text, **extra}, status_code=status)
 
 
-async def _json_body(request: Request) -> dict[str, Any] | None:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
 async def login(request: Request) -> Response:
     console = _console(request)
     if not _same_origin(request):
         return _error(403, "login from another origin refused")
-    body = await _json_body(request)
+    body = await json_body(request)
     if (
         body is None
         or not isinstance(body.get("username"), str)
         or not isinstance(body.get("password"), str)
     ):
-        return _error(400, 'send JSON {"username": ..., "password": ...}')
+        return _error(
+            400, f'send JSON {{"username": ..., "password": ...}} of at most {MAX_BODY_BYTES} bytes'
+        )
     name, password = body["username"].strip(), body["password"]
+    if len(name) > MAX_USER_NAME:  # no user has such a name: refused, neither counted nor kept
+        return _error(400, f"a user name has at most {MAX_USER_NAME} characters")
     address = request.client.host if request.client else "unknown"
     keys = (f"user:{name}", f"address:{address}")
 
@@ -299,7 +304,7 @@ async def inject(request: Request) -> Response:
     session = console.session_of(request)
     if session is None:
         return _error(401, "not logged in")
-    body = await _json_body(request)
+    body = await json_body(request)
     if body is None or not isinstance(body.get("fault"), str):
         return _error(400, 'send JSON {"fault": "stall MECH"}')
     message = {
@@ -386,4 +391,6 @@ def create_app(
         routes.append(Mount("/", app=StaticFiles(directory=config.static_dir, html=True)))
     else:
         routes.append(Route("/", _no_pages, methods=["GET"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=guard_middleware(config.allowed_hosts)
+    )

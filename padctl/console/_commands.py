@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,6 +52,7 @@ class CommandDesk:
         injector: Injector | None = None,
         offload: OffLoopWorker | None = None,
         catalogue: Catalogue = CATALOGUE,
+        wall: Callable[[], float] = time.monotonic,
     ) -> None:
         self._station = station
         self._offload = offload or OffLoopWorker("padctl-console-offload")
@@ -60,6 +62,7 @@ class CommandDesk:
         self.catalogue = catalogue
         self._subsystems = tuple(station.subsystems)
         self._background: set[asyncio.Task[Any]] = set()
+        self._refusals = RefusalBudget(wall)
 
     # ---- what an executor may use (padctl.console._catalogue.Desk) ---------------------------
     @property
@@ -101,6 +104,10 @@ class CommandDesk:
                 str(error),
             )
         return await self._dispatch(user, Request(request.request_id, request.command, args))
+
+    async def refuse_malformed(self, user: User, reason: str) -> dict[str, Any]:
+        """The answer to a message that is not a request at all (not JSON, too large)."""
+        return await self._refused(user, None, "?", {}, "bad_request", reason)
 
     async def _dispatch(self, user: User, request: Request) -> dict[str, Any]:
         command, args = request.command, request.args
@@ -276,17 +283,18 @@ class CommandDesk:
         actor: str = "",
     ) -> dict[str, Any]:
         log.info("console_refused", user=user.name, command=command, code=code, reason=reason)
-        await self._station.journal.append(
-            "console_refused",
-            {
+        suppressed = self._refusals.count(user.name)
+        if suppressed is not None:  # else counted, and said in the user's next row
+            payload: dict[str, Any] = {
                 "request_id": request_id,
                 "command": command,
                 "args": _jsonable(args),
                 "code": code,
                 "reason": reason,
-            },
-            actor=actor or user.name,
-        )
+            }
+            if suppressed:
+                payload["not_journaled_before"] = suppressed
+            await self._station.journal.append("console_refused", payload, actor=actor or user.name)
         return {
             "type": "refused",
             "request_id": request_id,
@@ -303,6 +311,34 @@ class CommandDesk:
             **extra,
         }
         await self._station.journal.append(kind, payload, actor=actor)
+
+
+class RefusalBudget:
+    """How many refusals of one user are journaled: at most `per_window` in each window of
+    `window_wall_s`; the ones over it are counted and the count goes into the user's next
+    journaled refusal (`not_journaled_before`). A console sending thousands of refused
+    commands cannot flood the journal, and no refusal goes unaccounted for."""
+
+    def __init__(
+        self, wall: Callable[[], float], *, per_window: int = 20, window_wall_s: float = 10.0
+    ) -> None:
+        self._wall = wall
+        self._per_window = per_window
+        self._window_wall_s = window_wall_s
+        self._windows: dict[str, list[float]] = {}  # user: [start, journaled, not journaled]
+
+    def count(self, user: str) -> int | None:
+        """None if this refusal is over the budget; else how many were not journaled before."""
+        now_s = self._wall()
+        window = self._windows.setdefault(user, [now_s, 0, 0])
+        if now_s - window[0] >= self._window_wall_s:
+            window[0], window[1] = now_s, 0
+        if window[1] >= self._per_window:
+            window[2] += 1
+            return None
+        window[1] += 1
+        skipped, window[2] = int(window[2]), 0
+        return skipped
 
 
 def _pair(refusal: Refusal) -> tuple[str, str]:

@@ -165,6 +165,9 @@ class StateTracker:
             "state": view.state.value,
             "condition_active": view.condition_active,
             "since": view.since_s + offset_s,
+            "occurred": None if view.occurred_s is None else view.occurred_s + offset_s,
+            "acknowledged": None if view.acknowledged_s is None else view.acknowledged_s + offset_s,
+            "acknowledged_by": view.acknowledged_by,
             "shelved_until": None
             if view.shelved_until_s is None
             else view.shelved_until_s + offset_s,
@@ -213,6 +216,8 @@ class StateTracker:
                 "close_l_s": sequence.window_close_l_s,
                 "open_text": format_l_time(sequence.window_open_l_s),
                 "close_text": format_l_time(sequence.window_close_l_s),
+                # built-in holds still to come: T-0 falls at L - T + this (the scrub rule)
+                "holds_ahead_s": sequence.planned_hold_s(t_s),
             },
             "poll": None
             if poll is None

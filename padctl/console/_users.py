@@ -16,7 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 
 DEFAULT_USERS_FILE = Path("padctl-users.yaml")
-_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+MAX_USER_NAME = 32
+_NAME = re.compile(rf"^[a-z][a-z0-9_.-]{{0,{MAX_USER_NAME - 1}}}$")
 PROPELLANT_SUBSYSTEMS = frozenset(
     {"lox_loading", "kerosene_loading", "gas_supply", "thermal_conditioning"}
 )

@@ -198,14 +198,11 @@ class Hub:
             if reason:
                 client.close(reason)
                 return
-            if len(text) > MAX_MESSAGE_CHARS:
-                message: object = {"request_id": None, "type": "oversized"}
+            message, problem = _parse(text)
+            if problem:
+                answer = await self._desk.refuse_malformed(session.user, problem)
             else:
-                try:
-                    message = json.loads(text)
-                except json.JSONDecodeError as error:
-                    message = {"request_id": None, "type": f"not JSON ({error.msg})"}
-            answer = await self._desk.handle(session.user, message)
+                answer = await self._desk.handle(session.user, message)
             client.push("answer", await encode_off_loop(answer, self._offload))
 
     async def _send_loop(self, client: Client) -> None:
@@ -237,3 +234,20 @@ class Hub:
                 )
                 await websocket.close(code=CLOSE_UNAUTHENTICATED, reason=client.closing[:120])
                 return
+
+
+def _parse(text: str) -> tuple[object, str]:
+    """A console's message, or what is wrong with it ("" when nothing is)."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        return None, (
+            f"a message of {len(text)} characters is over the limit of {MAX_MESSAGE_CHARS}"
+        )
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as error:
+        return None, (
+            f"not JSON: {error.msg} at line {error.lineno} column {error.colno}; send a JSON "
+            'object such as {"type": "command", "request_id": "c-1", "command": "ping"}'
+        )
+    except RecursionError:
+        return None, "not JSON a console sends: nested too deep"

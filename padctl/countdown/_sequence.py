@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from padctl.countdown._files import structural_problems
-from padctl.countdown._tclock import parse_duration, parse_t_time
+from padctl.countdown._tclock import format_l_time, parse_duration, parse_t_time
 from padctl.definition import PadDefinition
 from padctl.procedure import Condition, ConditionError, parse_condition
 from padctl.subsystems import SubsystemSpec
@@ -133,12 +133,23 @@ class CountdownSequence:
         """Why T-0 would fall after the launch window closes, counting from T-time `t_s` at
         L-time `l_s` with the built-in holds still ahead; "" while it would not."""
         projected_l_s = l_s - t_s + self.planned_hold_s(t_s)
-        if projected_l_s <= self.window_close_l_s:
+        over_s = projected_l_s - self.window_close_l_s
+        if over_s <= 0:
             return ""
         return (
-            f"launch window: T-0 would fall at L+{projected_l_s:.0f} s, after the close "
-            f"at L+{self.window_close_l_s:.0f} s"
+            f"launch window: T-0 would fall at {format_l_time(projected_l_s, decimals=2)}, "
+            f"{_duration_words(over_s)} after the window closes at "
+            f"{format_l_time(self.window_close_l_s)}"
         )
+
+
+def _duration_words(seconds: float) -> str:
+    """`0.13 s`, `42.00 s`, `12 min 05 s`, `1 h 02 min 05 s`."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours} h {minutes:02d} min" if hours else f"{minutes} min") + f" {secs:02d} s"
 
 
 class SequenceError(Exception):

@@ -33,11 +33,18 @@ def format_t_time(seconds: float) -> str:
     return f"T{sign}{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
-def format_l_time(seconds: float) -> str:
-    """`L+01:23:45` style text for seconds since the count started (whole seconds)."""
-    minutes, secs = divmod(int(max(0.0, seconds)), 60)
+def format_l_time(seconds: float, *, decimals: int = 0) -> str:
+    """`L+01:23:45` style text for seconds since the count started: whole seconds (cut, not
+    rounded), or `L+01:23:45.67` rounded to `decimals` digits of the second."""
+    seconds = max(0.0, seconds)
+    if decimals > 0:
+        whole, fraction = divmod(round(seconds * 10**decimals), 10**decimals)
+    else:
+        whole, fraction = int(seconds), 0
+    minutes, secs = divmod(whole, 60)
     hours, minutes = divmod(minutes, 60)
-    return f"L+{hours:02d}:{minutes:02d}:{secs:02d}"
+    text = f"L+{hours:02d}:{minutes:02d}:{secs:02d}"
+    return text + f".{fraction:0{decimals}d}" if decimals > 0 else text
 
 
 def parse_duration(text: str | float | int) -> float:

@@ -29,6 +29,7 @@ from padctl.console import (
     User,
     UsersFile,
     create_app,
+    served_hosts,
 )
 from padctl.training._autopilot import TeamMember
 from padctl.training._trainer import Trainer
@@ -140,6 +141,7 @@ async def open_console(
         config = ConsoleConfig(
             users=users or UsersFile(path=Path(scratch) / "users.yaml"),
             settings=ConsoleSettings(simulated=True),
+            allowed_hosts=served_hosts(host),
         )
         if not serve:
             console = Console(config, handle)

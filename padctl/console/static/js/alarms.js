@@ -12,7 +12,8 @@ const SHELVE_CHOICES_S = [
 /** Alarms most urgent first, newest first within a priority. */
 export function sortedAlarms(store) {
   return [...store.alarms.values()].sort(
-    (a, b) => b.priority_level - a.priority_level || b.since - a.since,
+    (a, b) => b.priority_level - a.priority_level
+      || (b.occurred ?? b.since) - (a.occurred ?? a.since),
   );
 }
 
@@ -92,7 +93,9 @@ export class AlarmPage {
         class: `alarm-row alarm-${alarm.priority.toLowerCase()}` + (UNACKED.has(alarm.state)
           ? " unack" : "") },
       h("td", {}, priorityMark(alarm)),
-      h("td", { class: "mono" }, timeOfDay(alarm.since)),
+      h("td", { class: "mono alarm-time" }, timeOfDay(alarm.occurred ?? alarm.since),
+        alarm.acknowledged ? h("div", { class: "desc" },
+          `ack ${timeOfDay(alarm.acknowledged)} ${alarm.acknowledged_by}`) : null),
       h("td", {}, h("div", { class: "alarm-message" }, alarm.message),
         alarm.detail ? h("div", { class: "desc" }, alarm.detail) : null),
       h("td", { class: "alarm-state" }, alarm.state.replaceAll("_", " "),

@@ -76,10 +76,11 @@ export class CountdownClock {
     el["window-fill"].style.left = pct(window.open_l_s);
     el["window-fill"].style.width = pct(window.close_l_s - window.open_l_s);
     el["window-now"].style.left = pct(now.l);
-    // Where T-0 falls on the L clock if the count runs on from here (holds still to come aside).
+    // Where T-0 falls on the L clock if the count runs on from here, with the built-in holds
+    // still to come (the rule by which the server scrubs for the window).
     const count = this.store.countdown;
     const counting = count.state !== "IDLE" && now.t < 0;
     el["window-t0"].hidden = !counting;
-    if (counting) el["window-t0"].style.left = pct(now.l - now.t);
+    if (counting) el["window-t0"].style.left = pct(now.l - now.t + (window.holds_ahead_s || 0));
   }
 }
