@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from padctl.console._users import Role, User
@@ -130,20 +130,16 @@ class ConsoleCommand:
         return f"{steps}; {self.answer}" if self.answer else steps
 
 
-@dataclass(frozen=True)
 class Catalogue:
     """The commands a console may send, by name."""
 
-    commands: tuple[ConsoleCommand, ...]
-    _by_name: dict[str, ConsoleCommand] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        by_name: dict[str, ConsoleCommand] = {}
-        for command in self.commands:
-            if command.name in by_name:
+    def __init__(self, commands: tuple[ConsoleCommand, ...]) -> None:
+        self.commands = commands
+        self._by_name: dict[str, ConsoleCommand] = {}
+        for command in commands:
+            if command.name in self._by_name:
                 raise ValueError(f"console command {command.name!r} is declared twice")
-            by_name[command.name] = command
-        object.__setattr__(self, "_by_name", by_name)
+            self._by_name[command.name] = command
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name

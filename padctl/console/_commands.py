@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -313,6 +314,13 @@ class CommandDesk:
         await self._station.journal.append(kind, payload, actor=actor)
 
 
+@dataclass
+class _RefusalWindow:
+    start_wall_s: float
+    journaled: int = 0
+    not_journaled: int = 0
+
+
 class RefusalBudget:
     """How many refusals of one user are journaled: at most `per_window` in each window of
     `window_wall_s`; the ones over it are counted and the count goes into the user's next
@@ -325,19 +333,19 @@ class RefusalBudget:
         self._wall = wall
         self._per_window = per_window
         self._window_wall_s = window_wall_s
-        self._windows: dict[str, list[float]] = {}  # user: [start, journaled, not journaled]
+        self._windows: dict[str, _RefusalWindow] = {}
 
     def count(self, user: str) -> int | None:
         """None if this refusal is over the budget; else how many were not journaled before."""
         now_s = self._wall()
-        window = self._windows.setdefault(user, [now_s, 0, 0])
-        if now_s - window[0] >= self._window_wall_s:
-            window[0], window[1] = now_s, 0
-        if window[1] >= self._per_window:
-            window[2] += 1
+        window = self._windows.setdefault(user, _RefusalWindow(now_s))
+        if now_s - window.start_wall_s >= self._window_wall_s:
+            window.start_wall_s, window.journaled = now_s, 0
+        if window.journaled >= self._per_window:
+            window.not_journaled += 1
             return None
-        window[1] += 1
-        skipped, window[2] = int(window[2]), 0
+        window.journaled += 1
+        skipped, window.not_journaled = window.not_journaled, 0
         return skipped
 
 
