@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the tests need (installed only when run as root).
-DEBIAN_TEST_PACKAGES ?= chromium iproute2 iptables nftables
+DEBIAN_TEST_PACKAGES ?= chromium iproute2 iptables nftables mosquitto protobuf-compiler
 SOURCES := padctl simulators hil tests
 
 .PHONY: venv demo test test-repeat lint check-format debian-packages bench clean sim

@@ -67,7 +67,7 @@ class OffLoopWorker:
             return self._thread is not None
 
     def _work(self) -> None:
-        _lower_priority(self._nice)
+        lower_priority(self._nice)
         while True:
             with self._lock:
                 if not self._jobs:
@@ -85,7 +85,7 @@ class OffLoopWorker:
             self.jobs_done += 1
 
 
-def _lower_priority(nice: int) -> None:
+def lower_priority(nice: int = NICE) -> None:
     """Give the calling thread (only) a higher nice value, where the system allows it."""
     if nice <= 0 or not sys.platform.startswith("linux"):
         return

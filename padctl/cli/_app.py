@@ -10,6 +10,7 @@ import typer
 
 from padctl.definition import DefinitionError, PadDefinition, load_pad_definition
 from padctl.logs import configure_logging
+from padctl.sparkplug import MqttUrlError, SparkplugSettings, parse_mqtt_url
 
 app = typer.Typer(
     name="padctl",
@@ -51,3 +52,24 @@ def check_rate_or_exit(rate: float, command: str) -> None:
 
 def setup_logging(level: str, file: Path | None) -> None:
     configure_logging(level=level, json_output=True, file=file)
+
+
+MqttOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mqtt",
+        help="Publish the pad over Sparkplug B to this broker (mqtt://HOST[:PORT]); "
+        "read-only: padctl takes no command over MQTT.",
+    ),
+]
+
+
+def sparkplug_settings_or_exit(url: str | None, command: str) -> SparkplugSettings | None:
+    """The Sparkplug face's settings from `--mqtt URL` (None without it); exit 2 if bad."""
+    if url is None:
+        return None
+    try:
+        return SparkplugSettings(parse_mqtt_url(url))
+    except MqttUrlError as error:
+        typer.echo(f"padctl {command}: --mqtt: {error}", err=True)
+        raise typer.Exit(2) from None

@@ -13,11 +13,13 @@ import typer
 from padctl.cli._app import (
     LogFileOption,
     LogLevelOption,
+    MqttOption,
     PadOption,
     app,
     check_rate_or_exit,
     load_definition_or_exit,
     setup_logging,
+    sparkplug_settings_or_exit,
 )
 from padctl.cli._runtime import run
 from padctl.countdown import (
@@ -35,6 +37,7 @@ from padctl.countdown import (
 )
 from padctl.definition import DefinitionError, PadDefinition, load_pad_definition
 from padctl.procedure import ProcedureError, load_procedure, sequences_dir
+from padctl.sparkplug import SparkplugSettings, published
 from padctl.subsystems import ALL_SPECS
 from padctl.yaml_lines import DataFileError, load_yaml_with_lines
 
@@ -129,6 +132,7 @@ def countdown_command(
             "--inject", help="'T-00:00:20 LOX-PT-101 bias +2.5': a simulator fault at a T-time."
         ),
     ] = None,
+    mqtt: MqttOption = None,
     recycle_to: Annotated[
         str | None,
         typer.Option(
@@ -159,6 +163,7 @@ def countdown_command(
             typer.echo(problem, err=True)
         raise typer.Exit(2) from None
     injections = _parse_injections(inject or [], definition)
+    sparkplug = sparkplug_settings_or_exit(mqtt, "countdown")
     known_points = [point.id for point in sequence.recycle_points]
     if recycle_to is not None and recycle_to not in known_points:
         typer.echo(
@@ -191,6 +196,7 @@ def countdown_command(
                 injections=injections,
                 recycle_to=recycle_to,
                 journal_path=journal or Path(scratch) / "journal.sqlite",
+                sparkplug=sparkplug,
             )
         )
     typer.echo(result)
@@ -243,6 +249,7 @@ async def _count(
     injections: list[tuple[float, str]],
     recycle_to: str | None,
     journal_path: Path,
+    sparkplug: SparkplugSettings | None = None,
 ) -> str:
     from padctl.cli._simulated import simulated_pad
     from padctl.station import Station, StationError
@@ -262,9 +269,10 @@ async def _count(
         except StationError as error:
             return f"NOT STARTED: {error}"
         try:
-            return await _drive(
-                station, simulated, auto=auto, injections=injections, recycle_to=recycle_to
-            )
+            async with published(station, sparkplug):
+                return await _drive(
+                    station, simulated, auto=auto, injections=injections, recycle_to=recycle_to
+                )
         except (Exception, asyncio.CancelledError) as error:
             safe = await station.crash(error)
             shown = "safe" if safe else "NOT proven safe"

@@ -18,11 +18,13 @@ from starlette.applications import Starlette
 from padctl.cli._app import (
     LogFileOption,
     LogLevelOption,
+    MqttOption,
     PadOption,
     app,
     check_rate_or_exit,
     load_definition_or_exit,
     setup_logging,
+    sparkplug_settings_or_exit,
 )
 from padctl.cli._runtime import run
 from padctl.cli._simulated import simulated_pad
@@ -44,6 +46,7 @@ from padctl.countdown import CountdownSequence, Criterion, LccError, SequenceErr
 from padctl.countdown import load_sequence as load_countdown
 from padctl.definition import PadDefinition
 from padctl.procedure import sequences_dir
+from padctl.sparkplug import SparkplugSettings, published
 from padctl.station import Station
 from padctl.subsystems import ALL_SPECS
 
@@ -126,6 +129,19 @@ async def _real_station(
         yield StationHandle(station, None)
 
 
+def with_face(source: StationSource, sparkplug: SparkplugSettings | None) -> StationSource:
+    """`source`'s station, published over Sparkplug B while it runs (with settings)."""
+    if sparkplug is None:
+        return source
+
+    @asynccontextmanager
+    async def published_source() -> AsyncIterator[StationHandle]:
+        async with source() as handle, published(handle.station, sparkplug):
+            yield handle
+
+    return published_source
+
+
 def _demo_users(folder: Path) -> tuple[UsersFile, list[tuple[str, str, str]]]:
     users = UsersFile(path=folder / "users.yaml")
     printed = []
@@ -170,6 +186,7 @@ def serve_command(
     update_period: Annotated[
         float, typer.Option("--update-period", help="Seconds between console updates.")
     ] = 0.15,
+    mqtt: MqttOption = None,
     pad: PadOption = None,
     log_level: LogLevelOption = "warning",
     log_file: LogFileOption = None,
@@ -195,6 +212,7 @@ def serve_command(
     if not (arm_timeout > 0 and update_period > 0):
         typer.echo("padctl serve: --arm-timeout and --update-period must be above 0", err=True)
         raise typer.Exit(2)
+    sparkplug = sparkplug_settings_or_exit(mqtt, "serve")
     setup_logging(log_level, log_file)
     definition = load_definition_or_exit(pad)
     try:
@@ -254,7 +272,7 @@ def serve_command(
             arm_timeout_wall_s=arm_timeout,
             allowed_hosts=served_hosts(host, allowed_host or ()),
         )
-        code = run(_serve_console(config, source, host=host, port=port))
+        code = run(_serve_console(config, with_face(source, sparkplug), host=host, port=port))
     raise typer.Exit(code)
 
 

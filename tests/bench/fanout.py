@@ -1,0 +1,210 @@
+"""Benchmark: Sparkplug B publishing of the reference pad plus a synthetic 5,000-tag pad, with
+10 % of the tags changing every 100 ms, to a real mosquitto and a subscriber process.
+
+This process runs one edge node per pad (padctl/sparkplug: paho-mqtt's network thread and the
+publisher thread) and, on its asyncio loop, what the station's face does on the control loop:
+hand each round of changes over (`EdgeNode.offer`). A 10 ms timer on the same loop measures
+what publishing costs the loop. A subscriber in a process of its own (paho-mqtt, decoding
+with padctl's schema) takes the time from each metric's change (its timestamp) to its
+arrival. Prints one JSON object as its last line:
+
+- `mqtt_change_to_subscriber_ms_p99` (target <= 100);
+- `publisher_cpu_pct`: CPU of the edge nodes' threads, % of one core (target <= 50);
+- `control_loop_lag_ms_p99` while publishing (target <= 20);
+- `remote_viewers`, `remote_update_latency_ms_p99`, `history_rows_per_s`: null, as the remote
+  console and the tag history are not built yet.
+
+What is left out: the readings come from a loop task, not from PLC scans through a station's
+tag table (the scan itself is measured by tests/bench/scan.py).
+
+    .venv/bin/python tests/bench/fanout.py [--duration-s 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+import psutil  # noqa: E402
+
+from padctl.definition import load_pad_definition  # noqa: E402
+from padctl.sparkplug import EdgeNode, Reading, device_metrics, parse_mqtt_url  # noqa: E402
+from tests.bench.big_pad import write_big_pad  # noqa: E402
+from tests.mqtt_broker import Broker  # noqa: E402
+
+CHANGE_PERIOD_S = 0.1
+CHANGE_FRACTION = 0.1
+LAG_TIMER_S = 0.01
+
+SUBSCRIBER = r"""
+import json, sys, time, threading
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from padctl.sparkplug import Payload
+latencies = []
+lock = threading.Lock()
+def on_message(client, userdata, message):
+    now_ms = time.time() * 1000
+    if "/DDATA/" not in message.topic:
+        return
+    payload = Payload.FromString(message.payload)
+    with lock:
+        latencies.extend(now_ms - m.timestamp for m in payload.metrics if m.timestamp)
+client = mqtt.Client(CallbackAPIVersion.VERSION2)
+client.on_connect = lambda c, *a: c.subscribe("spBv1.0/#")
+client.on_message = on_message
+client.connect("127.0.0.1", int(sys.argv[1]))
+client.loop_start()
+print("ready", flush=True)
+sys.stdin.readline()
+client.loop_stop()
+with lock:
+    print(json.dumps(latencies))
+"""
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 2)
+
+
+def edge_thread_cpu_s(process: psutil.Process, native_ids: set[int]) -> float:
+    return sum(t.user_time + t.system_time for t in process.threads() if t.id in native_ids)
+
+
+async def run(duration_s: float, port: int) -> dict[str, object]:
+    folder = Path(tempfile.mkdtemp(prefix="padctl-fanout-"))
+    pads = [load_pad_definition(), load_pad_definition(write_big_pad(folder / "big_pad.yaml"))]
+    broker_url = parse_mqtt_url(f"mqtt://127.0.0.1:{port}")
+    edges: list[tuple[EdgeNode, dict[str, list[str]]]] = []
+    for definition in pads:
+        devices = device_metrics(definition, ())
+        edge = EdgeNode(broker_url, group_id="bench", edge_node_id=definition.pad, devices=devices)
+        plc_tags = {
+            plc.id: [t.name for t in definition.tags if t.plc == plc.id] for plc in definition.plcs
+        }
+        for device, names in plc_tags.items():
+            edge.offer(
+                device, {name: Reading(0.0, "GOOD", int(time.time() * 1000)) for name in names}
+            )
+        edges.append((edge, plc_tags))
+    before = {t.id for t in psutil.Process().threads()}
+    for edge, _ in edges:
+        edge.start()
+    await asyncio.sleep(1.0)  # connected and born
+    native_ids = {t.id for t in psutil.Process().threads()} - before
+    process = psutil.Process()
+    lags: list[float] = []
+    changes = 0
+    stop_at = time.monotonic() + duration_s
+    cpu_start_s = edge_thread_cpu_s(process, native_ids)
+    wall_start_s = time.monotonic()
+
+    async def lag_probe() -> None:
+        while time.monotonic() < stop_at:
+            started = time.monotonic()
+            await asyncio.sleep(LAG_TIMER_S)
+            lags.append((time.monotonic() - started - LAG_TIMER_S) * 1000)
+
+    async def changer() -> None:
+        nonlocal changes
+        rng = random.Random(1)
+        all_tags = [
+            (edge, device, name)
+            for edge, tags in edges
+            for device, names in tags.items()
+            for name in names
+        ]
+        count = int(len(all_tags) * CHANGE_FRACTION)
+        while time.monotonic() < stop_at:
+            now_ms = int(time.time() * 1000)
+            batch: dict[tuple[int, str], dict[str, Reading]] = {}
+            for edge, device, name in rng.sample(all_tags, count):
+                batch.setdefault((id(edge), device), {})[name] = Reading(
+                    rng.random() * 100, "GOOD", now_ms
+                )
+            for edge, _ in edges:
+                for device in list(edge._devices):
+                    readings = batch.get((id(edge), device))
+                    if readings:
+                        edge.offer(device, readings)
+            changes += count
+            await asyncio.sleep(CHANGE_PERIOD_S)
+
+    await asyncio.gather(lag_probe(), changer())
+    wall_s = time.monotonic() - wall_start_s
+    cpu_s = edge_thread_cpu_s(process, native_ids) - cpu_start_s
+    await asyncio.sleep(0.5)  # the last round reaches the subscriber
+    statuses = [edge.status for edge, _ in edges]
+    for edge, _ in edges:
+        edge.stop()
+    return {
+        "tags": sum(len(d.tags) for d in pads),
+        "changes_per_s": round(changes / wall_s),
+        "publisher_cpu_pct": round(100 * cpu_s / wall_s, 1),
+        "control_loop_lag_ms_p99": percentile(lags, 0.99),
+        "control_loop_lag_ms_p50": percentile(lags, 0.5),
+        "data_messages": sum(s.data_messages for s in statuses),
+        "coalesced_while_slow": sum(s.coalesced_while_slow for s in statuses),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration-s", type=float, default=20.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="padctl-fanout-broker-"))
+    broker = Broker(folder)
+    broker.start()
+    subscriber = subprocess.Popen(
+        [sys.executable, "-c", SUBSCRIBER, str(broker.port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert subscriber.stdout is not None and subscriber.stdin is not None
+        assert subscriber.stdout.readline().strip() == "ready"
+        try:
+            import uvloop
+
+            result = uvloop.run(run(args.duration_s, broker.port))
+        except ImportError:
+            result = asyncio.run(run(args.duration_s, broker.port))
+        out, _ = subscriber.communicate("\n", timeout=60)
+        latencies = json.loads(out.strip().splitlines()[-1])
+    finally:
+        if subscriber.poll() is None:
+            subscriber.kill()
+        broker.stop()
+    result.update(
+        {
+            "mqtt_change_to_subscriber_ms_p99": percentile(latencies, 0.99),
+            "mqtt_change_to_subscriber_ms_p50": percentile(latencies, 0.5),
+            "metrics_received": len(latencies),
+            "remote_viewers": None,
+            "remote_update_latency_ms_p99": None,
+            "history_rows_per_s": None,
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        }
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
