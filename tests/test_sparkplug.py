@@ -21,6 +21,7 @@ from types import ModuleType
 import pytest
 
 from padctl.cli._serve import simulated_station
+from padctl.clock import real_clock
 from padctl.console import StationHandle
 from padctl.definition import TagType
 from padctl.sparkplug import (
@@ -368,12 +369,14 @@ async def test_tls_and_password_on_the_broker(tmp_path: Path, schema: ModuleType
                 group_id=GROUP,
                 edge_node_id="wrong",
                 devices=devices,
+                clock=real_clock(),
             )
             right = EdgeNode(
                 parse_mqtt_url(url, environ={**environ, "PADCTL_MQTT_PASSWORD": users["pad45"]}),
                 group_id=GROUP,
                 edge_node_id="right",
                 devices=devices,
+                clock=real_clock(),
             )
             for edge in (wrong, right):
                 edge.offer("PLC", {"LOX-PT-101": Reading(2.8, "GOOD", int(time.time() * 1000))})

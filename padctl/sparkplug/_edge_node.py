@@ -19,7 +19,6 @@ What the specification asks of an edge node (Sparkplug 3.0), and where it is don
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ import paho.mqtt.client as mqtt
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion
 
+from padctl.clock import Clock
 from padctl.off_loop import lower_priority
 from padctl.sparkplug._schema import DataType, Payload
 
@@ -97,9 +97,11 @@ class EdgeNode:
         group_id: str,
         edge_node_id: str,
         devices: Mapping[str, Iterable[MetricDef]],
+        clock: Clock,
         reconnect_max_s: int = 5,
     ) -> None:
         self._broker = broker
+        self._clock = clock
         self._group_id = group_id
         self._edge_node_id = edge_node_id
         self._devices = {
@@ -114,6 +116,7 @@ class EdgeNode:
         self._state: dict[str, dict[str, Reading]] = {device: {} for device in self._devices}
         self._wake = threading.Event()
         self._stopping = False
+        self._stopped = threading.Event()  # set by stop: the publisher's pauses end at once
         self._need_birth = False
         self._seq = 0
         self._published = 0  # counted by the publisher thread
@@ -161,6 +164,7 @@ class EdgeNode:
     def stop(self, timeout_s: float = 5.0) -> None:
         """Publish the NDEATH (when connected), disconnect, and end both threads."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         self._thread.join(timeout_s)
         if self.status.connected:
@@ -172,12 +176,15 @@ class EdgeNode:
         self._client.disconnect()
         self._client.loop_stop()
 
+    def _now_ms(self) -> int:
+        return int(self._clock.wall_now() * 1000)
+
     # ---- paho's network thread -----------------------------------------------------------------
     def _set_will(self) -> None:
         self._client.will_set(self.topic("NDEATH"), self._death_payload(), qos=0, retain=False)
 
     def _death_payload(self) -> bytes:
-        payload = Payload(timestamp=_now_ms())
+        payload = Payload(timestamp=self._now_ms())
         payload.metrics.add(name=BD_SEQ, datatype=DataType.UINT64, long_value=self.status.bd_seq)
         return bytes(payload.SerializeToString())
 
@@ -242,14 +249,14 @@ class EdgeNode:
                 self._publish_once()
             except Exception as error:  # the publisher never dies: note it and go on
                 self._note_error(f"publish failed: {error!r}")
-                time.sleep(0.1)
+                self._stopped.wait(0.1)
 
     def _publish_once(self) -> None:
         if not self.status.connected:
             return
         if self._published - self._written > UNWRITTEN_LIMIT:  # a slow broker: keep coalescing
             self.status.coalesced_while_slow += 1
-            time.sleep(0.05)
+            self._stopped.wait(0.05)
             self._wake.set()
             return
         with self._lock:
@@ -274,12 +281,12 @@ class EdgeNode:
 
     def _publish_births(self) -> None:
         self._seq = 0
-        node = Payload(timestamp=_now_ms(), seq=self._next_seq())
+        node = Payload(timestamp=self._now_ms(), seq=self._next_seq())
         node.metrics.add(name=BD_SEQ, datatype=DataType.UINT64, long_value=self.status.bd_seq)
         node.metrics.add(name=REBIRTH, datatype=DataType.BOOLEAN, boolean_value=False)
         self._publish("NBIRTH", None, node)
         for device, metrics in self._devices.items():
-            payload = Payload(timestamp=_now_ms(), seq=self._next_seq())
+            payload = Payload(timestamp=self._now_ms(), seq=self._next_seq())
             state = self._state.get(device, {})
             for metric in metrics.values():
                 reading = state.get(metric.name)
@@ -292,7 +299,7 @@ class EdgeNode:
         self.status.births += 1
 
     def _data_payload(self, device: str, readings: Mapping[str, Reading]) -> Any:
-        payload = Payload(timestamp=_now_ms(), seq=self._next_seq())
+        payload = Payload(timestamp=self._now_ms(), seq=self._next_seq())
         metrics = self._devices[device]
         for name, reading in readings.items():
             metric = metrics.get(name)
@@ -335,7 +342,3 @@ def _value(entry: Any, metric: MetricDef, reading: Reading | None) -> None:
         entry.long_value = int(value)
     else:
         entry.double_value = float(value)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

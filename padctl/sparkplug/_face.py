@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -133,11 +132,12 @@ class SparkplugFace:
             group_id=settings.group_id,
             edge_node_id=settings.edge_node_id or definition.pad,
             devices=device_metrics(definition, station.subsystems),
+            clock=station.clock,
         )
         self._changed: set[str] = set(self._plc_of)
         self._last: dict[tuple[str, str], tuple[object, str]] = {}
         self._next_sweep_wall_s = 0.0
-        self._last_connected_wall_s = time.monotonic()
+        self._last_connected_wall_s = self._station.clock.monotonic()
         self._remove_listener: Callable[[], None] = _nothing
 
     async def __aenter__(self) -> SparkplugFace:
@@ -180,7 +180,7 @@ class SparkplugFace:
     def _judge_link(self) -> None:
         """Remote consoles and historians are blind while no session is up: say so (LOW:
         the pad itself loses nothing)."""
-        now_wall_s = time.monotonic()
+        now_wall_s = self._station.clock.monotonic()
         if self.edge_node.status.connected:
             self._last_connected_wall_s = now_wall_s
         down_s = now_wall_s - self._last_connected_wall_s
@@ -192,14 +192,14 @@ class SparkplugFace:
 
     # ---- gathering (on the loop: cheap, never waits) ----------------------------------------
     def _gather(self) -> None:
-        now_wall_s = time.monotonic()
+        now_wall_s = self._station.clock.monotonic()
         names: Iterable[str]
         if now_wall_s >= self._next_sweep_wall_s:
             self._next_sweep_wall_s = now_wall_s + FULL_SWEEP_WALL_S
             names, self._changed = list(self._plc_of), set()
         else:
             names, self._changed = self._changed, set()
-        now_ms = int(time.time() * 1000)
+        now_ms = int(self._station.clock.wall_now() * 1000)
         by_device: dict[str, dict[str, Reading]] = {}
         for name, sample in self._station.plant.table.snapshot(names).items():
             self._keep(by_device, self._plc_of[name], name, sample.value, _quality(sample), now_ms)

@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 import psutil  # noqa: E402
 
+from padctl.clock import real_clock  # noqa: E402
 from padctl.definition import load_pad_definition  # noqa: E402
 from padctl.sparkplug import EdgeNode, Reading, device_metrics, parse_mqtt_url  # noqa: E402
 from tests.bench.big_pad import write_big_pad  # noqa: E402
@@ -92,7 +93,13 @@ async def run(duration_s: float, port: int) -> dict[str, object]:
     edges: list[tuple[EdgeNode, dict[str, list[str]]]] = []
     for definition in pads:
         devices = device_metrics(definition, ())
-        edge = EdgeNode(broker_url, group_id="bench", edge_node_id=definition.pad, devices=devices)
+        edge = EdgeNode(
+            broker_url,
+            group_id="bench",
+            edge_node_id=definition.pad,
+            devices=devices,
+            clock=real_clock(),
+        )
         plc_tags = {
             plc.id: [t.name for t in definition.tags if t.plc == plc.id] for plc in definition.plcs
         }
