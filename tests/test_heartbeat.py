@@ -19,12 +19,12 @@ from tests.plc_fixtures import modbus_test_pad
 
 @asynccontextmanager
 async def _bench(
-    tmp_path: Path, *, beating: bool
+    tmp_path: Path, *, beating: bool, scan_wall_s: float = 0.01
 ) -> AsyncIterator[tuple[SimulatedPad, ModbusHub, HeartbeatKeeper]]:
     """The test pad's PLC simulated, a hub on it, and a heartbeat keeper (started if
     `beating`)."""
     clock = ScaledClock(1.0)
-    sim = SimulatedPad(modbus_test_pad(tmp_path), clock, scan_wall_s=0.01)
+    sim = SimulatedPad(modbus_test_pad(tmp_path), clock, scan_wall_s=scan_wall_s)
     definition = await sim.start()
     plc = definition.plc("TST")
     assert isinstance(plc, ModbusPlc) and plc.heartbeat is not None
@@ -135,8 +135,9 @@ async def test_a_new_padctl_is_taken_up_only_once_the_watchdog_saw_its_counter_c
     beat of 1 is no change to the PLC's watchdog: take-up must not be claimed on it. (Seen as
     `test_hil_rig.py::test_the_first_write_waits_for_the_operator`: the second `hil write`
     process wrote while the watchdog tripped on the first one's silence, and read back the
-    safe value.)"""
-    async with _bench(tmp_path, beating=False) as (sim, hub, keeper):
+    safe value.) The PLC scans slowly here (every 0.25 s, against 20 ms polls), so that a
+    take-up judged on anything but a PLC scan after the write is caught every time."""
+    async with _bench(tmp_path, beating=False, scan_wall_s=0.25) as (sim, hub, keeper):
         simulated = sim.plcs["TST"]
         # The padctl before this one stopped with its counter at 1; the watchdog tripped since.
         await hub.write(sim.definition.tag("TST-HB-PADCTL"), 1)

@@ -15,6 +15,7 @@ import structlog
 from padctl.clock import Clock, within_wall
 from padctl.definition import Heartbeat, PadDefinition
 from padctl.plant._hub import Hub
+from padctl.plant._sample import Sample
 from padctl.plant._tag_table import TagTable
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
@@ -22,6 +23,7 @@ from padctl.tasks import cancel_and_wait
 log = structlog.get_logger()
 
 COUNTER_MODULUS = 65536
+_NOT_YET = object()  # no baseline of the PLC's counter taken yet
 
 
 class WatchdogState(enum.StrEnum):
@@ -57,11 +59,17 @@ class HeartbeatKeeper:
         self._clock = clock
         self._on_change = on_change
         self._counter = 0
-        self._plc_counter_seen: object = None
-        self._plc_counter_changed_wall_s = clock.monotonic()
+        self._plc_counter_seen: object = _NOT_YET
+        self._plc_counter_changed_wall_s = float("-inf")  # no change seen yet: not alive
         self._plc_alive = False
         self._last_write_ok_wall_s: float | None = None
         self._up_since_wall_s: float | None = None
+        # Evidence of take-up: a PLC counter sample received after the first changed write,
+        # a baseline received after that one (so read by the PLC after the write), and then a
+        # change from the baseline (so the PLC scanned, and its watchdog looked, after it).
+        self._first_receipt_since_up_wall_s: float | None = None
+        self._baseline_since_up: object = _NOT_YET
+        self._scanned_since_up = False
         self._taken_up = False
         self._watchdog = WatchdogState.UNKNOWN
         self._task: asyncio.Task[None] | None = None
@@ -128,7 +136,7 @@ class HeartbeatKeeper:
                 )
                 self._last_write_ok_wall_s = clock.monotonic()
                 if self._up_since_wall_s is None and a_change:
-                    self._up_since_wall_s = self._last_write_ok_wall_s
+                    self._begin_take_up(self._last_write_ok_wall_s)
                 self.beats += 1
             except asyncio.CancelledError:
                 raise
@@ -166,22 +174,25 @@ class HeartbeatKeeper:
         now_s = self._clock.monotonic()
         sample = self._table.get(self._heartbeat.plc_counter_tag)
         if sample.is_good and sample.value != self._plc_counter_seen:
+            if self._plc_counter_seen is not _NOT_YET:  # a first sight is no change
+                self._plc_counter_changed_wall_s = now_s
             self._plc_counter_seen = sample.value
-            self._plc_counter_changed_wall_s = now_s
+        self._gather_take_up_evidence(sample)
         watchdog_s = self._heartbeat.watchdog_s
         alive = sample.is_good and now_s - self._plc_counter_changed_wall_s <= watchdog_s
         # Taken up: padctl's writes reach the PLC, and the PLC has scanned since they began
-        # (its own counter moved after), so its watchdog has seen padctl's counter change.
+        # (its own counter moved after a reading taken after them), so its watchdog has seen
+        # padctl's counter change.
         taken_up = (
             self._last_write_ok_wall_s is not None
             and now_s - self._last_write_ok_wall_s <= watchdog_s
             and self._up_since_wall_s is not None
-            and self._plc_counter_changed_wall_s > self._up_since_wall_s
+            and self._scanned_since_up
         )
         if not taken_up and (
             self._last_write_ok_wall_s is None or now_s - self._last_write_ok_wall_s > watchdog_s
         ):
-            self._up_since_wall_s = None  # the next good write starts a new take-up
+            self._begin_take_up(None)  # the next good write starts a new take-up
         watchdog = self._watchdog_state(taken_up)
         changed = (alive, taken_up, watchdog) != (self._plc_alive, self._taken_up, self._watchdog)
         if alive != self._plc_alive:
@@ -197,6 +208,30 @@ class HeartbeatKeeper:
         self._plc_alive, self._taken_up, self._watchdog = alive, taken_up, watchdog
         if changed and self._on_change is not None:
             self._on_change(self)
+
+    def _begin_take_up(self, up_since_wall_s: float | None) -> None:
+        self._up_since_wall_s = up_since_wall_s
+        self._first_receipt_since_up_wall_s = None
+        self._baseline_since_up = _NOT_YET
+        self._scanned_since_up = False
+
+    def _gather_take_up_evidence(self, sample: Sample) -> None:
+        """Step the take-up evidence on the PLC counter's latest sample. A sample received
+        after the write may have been read before it; the next receipt after that one was
+        requested after it, so its value is a baseline the PLC held after the write."""
+        up_since_s = self._up_since_wall_s
+        if up_since_s is None or self._scanned_since_up or not sample.is_good:
+            return
+        received_s = sample.t_received_wall_s
+        if received_s <= up_since_s:
+            return
+        if self._first_receipt_since_up_wall_s is None:
+            self._first_receipt_since_up_wall_s = received_s
+        elif self._baseline_since_up is _NOT_YET:
+            if received_s > self._first_receipt_since_up_wall_s:
+                self._baseline_since_up = sample.value
+        elif sample.value != self._baseline_since_up:
+            self._scanned_since_up = True
 
     def _watchdog_state(self, taken_up: bool) -> WatchdogState:
         tag = self._heartbeat.watchdog_tag

@@ -251,10 +251,11 @@ def _score(
             ),
             None,
         )
-        if raised is None or raised.t_s > onset_s + response.within_s:
-            # An alarm that has not come `within_s` after the fault never will, for scoring.
-            waiting = running and end_s < onset_s + response.within_s
-            status = Status.PENDING if waiting else Status.NOT_REACHED
+        if raised is None:
+            # The window counts from the alarm, however long after the fault it came (a
+            # feedback timeout and the polls that prove it come first): wait for it while
+            # the run goes on.
+            status = Status.PENDING if running else Status.NOT_REACHED
             return ResponseScore(response, status, onset_s, None, detail="the alarm never came")
         onset_s = raised.t_s
         after = [row for row in after if row.id > raised.id]
