@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 import structlog
 from asyncua.client.client import Client
-from asyncua.crypto import cert_gen
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from padctl.clock import ScaledClock
 from padctl.definition import OpcUaPlc, OpcUaSecurity, PadDefinition, Tag, load_pad_definition
@@ -29,6 +27,7 @@ from padctl.plant._opcua_hub import OpcUaHub
 from padctl.plant._opcua_trust import is_trusted
 from simulators.link import LinkRelay, LinkState
 from simulators.opcua_plc import OpcUaPlcServer, SimServerSecurity
+from tests.opcua_pki import Pki, make_pki
 
 PUBLISHING_INTERVAL_S = 0.02
 MARGIN_S = 0.25  # scheduling slack on a loaded 2-core CI machine
@@ -186,69 +185,9 @@ async def test_the_session_timeout_is_wall_seconds_at_any_clock_rate(tmp_path: P
 # -- certificates ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Pki:
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    rogue_client_cert: Path
-    rogue_client_key: Path
-    rogue_server_cert: Path
-    trusted_clients: Path  # what the server trusts
-    trusted_servers: Path  # what the client trusts
-
-
-def _identity(
-    directory: Path, name: str, uri: str, usage: list[x509.ObjectIdentifier]
-) -> tuple[Path, Path]:
-    key = cert_gen.generate_private_key()
-    hostname = socket.gethostname()
-    certificate = cert_gen.generate_self_signed_app_certificate(
-        key,
-        name,
-        {"organizationName": "padctl tests"},
-        [
-            x509.UniformResourceIdentifier(uri),
-            x509.DNSName(hostname),
-            x509.DNSName("localhost"),
-        ],
-        usage,
-        days=2,
-    )
-    cert_path = directory / f"{name}.der"
-    key_path = directory / f"{name}.key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.DER))
-    key_path.write_bytes(cert_gen.dump_private_key_as_pem(key))
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    root = tmp_path_factory.mktemp("pki")
-    server_auth = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-    client_auth = [ExtendedKeyUsageOID.CLIENT_AUTH]
-    server_cert, server_key = _identity(root, "uat-plc", "urn:padctl:sim:UAT", server_auth)
-    client_cert, client_key = _identity(root, "padctl", "urn:padctl:client:test", client_auth)
-    rogue_cert, rogue_key = _identity(root, "rogue", "urn:rogue:client", client_auth)
-    rogue_server_cert, _ = _identity(root, "rogue-plc", "urn:rogue:plc", server_auth)
-    trusted_clients = root / "trusted-clients"
-    trusted_servers = root / "trusted-servers"
-    trusted_clients.mkdir()
-    trusted_servers.mkdir()
-    (trusted_clients / client_cert.name).write_bytes(client_cert.read_bytes())
-    (trusted_servers / server_cert.name).write_bytes(server_cert.read_bytes())
-    return Pki(
-        server_cert,
-        server_key,
-        client_cert,
-        client_key,
-        rogue_cert,
-        rogue_key,
-        rogue_server_cert,
-        trusted_clients,
-        trusted_servers,
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def _server_security(pki: Pki) -> SimServerSecurity:
@@ -553,7 +492,7 @@ async def test_untrusted_client_certificate_is_refused(
         ) as b:
             error = await _refused(b, logs)
     assert "BadCertificateUntrusted" in error
-    assert any(entry["event"] == "sim_client_certificate_refused" for entry in logs)
+    assert any(entry["event"] == "opcua_client_certificate_refused" for entry in logs)
 
 
 async def test_server_certificate_not_in_trust_store_is_refused(

@@ -150,7 +150,7 @@ async def test_births_carry_every_metric_then_data_on_change_with_quality(
             expected = DataType.BOOLEAN if tag.type is TagType.BOOL else DataType.DOUBLE
             assert metric.datatype == expected, tag.name
             properties = births[tag.plc].properties(metric)
-            assert properties["engUnit"] == tag.unit
+            assert properties.get("engUnit", "") == ("" if tag.unit == "-" else tag.unit)
             if tag.range is not None:
                 assert (properties["engLow"], properties["engHigh"]) == tuple(tag.range)
             assert properties["Quality"] == QUALITY_CODES["GOOD"], tag.name

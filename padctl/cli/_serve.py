@@ -26,6 +26,14 @@ from padctl.cli._app import (
     setup_logging,
     sparkplug_settings_or_exit,
 )
+from padctl.cli._opcua_face_options import (
+    OpcUaCertOption,
+    OpcUaKeyOption,
+    OpcUaNoSecurityOption,
+    OpcUaServerOption,
+    OpcUaTrustedOption,
+    opcua_face_settings_or_exit,
+)
 from padctl.cli._runtime import run
 from padctl.cli._simulated import simulated_pad
 from padctl.clock import ScaledClock
@@ -45,6 +53,7 @@ from padctl.console import (
 from padctl.countdown import CountdownSequence, Criterion, LccError, SequenceError, load_lcc
 from padctl.countdown import load_sequence as load_countdown
 from padctl.definition import PadDefinition
+from padctl.opcua_face import OpcUaFaceSettings, served
 from padctl.procedure import sequences_dir
 from padctl.sparkplug import SparkplugSettings, published
 from padctl.station import Station
@@ -129,14 +138,23 @@ async def _real_station(
         yield StationHandle(station, None)
 
 
-def with_face(source: StationSource, sparkplug: SparkplugSettings | None) -> StationSource:
-    """`source`'s station, published over Sparkplug B while it runs (with settings)."""
-    if sparkplug is None:
+def with_face(
+    source: StationSource,
+    sparkplug: SparkplugSettings | None,
+    opcua: OpcUaFaceSettings | None = None,
+) -> StationSource:
+    """`source`'s station, published over Sparkplug B and served over OPC UA while it runs
+    (each with its settings)."""
+    if sparkplug is None and opcua is None:
         return source
 
     @asynccontextmanager
     async def published_source() -> AsyncIterator[StationHandle]:
-        async with source() as handle, published(handle.station, sparkplug):
+        async with (
+            source() as handle,
+            published(handle.station, sparkplug),
+            served(handle.station, opcua),
+        ):
             yield handle
 
     return published_source
@@ -187,6 +205,11 @@ def serve_command(
         float, typer.Option("--update-period", help="Seconds between console updates.")
     ] = 0.15,
     mqtt: MqttOption = None,
+    opcua_server: OpcUaServerOption = None,
+    opcua_cert: OpcUaCertOption = None,
+    opcua_key: OpcUaKeyOption = None,
+    opcua_trusted: OpcUaTrustedOption = None,
+    opcua_no_security: OpcUaNoSecurityOption = False,
     pad: PadOption = None,
     log_level: LogLevelOption = "warning",
     log_file: LogFileOption = None,
@@ -272,7 +295,22 @@ def serve_command(
             arm_timeout_wall_s=arm_timeout,
             allowed_hosts=served_hosts(host, allowed_host or ()),
         )
-        code = run(_serve_console(config, with_face(source, sparkplug), host=host, port=port))
+        readers = users_file
+
+        def verify_user(name: str, password: str) -> bool:  # on the OPC UA face's thread
+            return readers.verify(name, password) is not None
+
+        opcua = opcua_face_settings_or_exit(
+            opcua_server,
+            certificate=opcua_cert,
+            private_key=opcua_key,
+            trusted=opcua_trusted,
+            no_security=opcua_no_security,
+            verify_user=verify_user,
+            command="serve",
+        )
+        faced = with_face(source, sparkplug, opcua)
+        code = run(_serve_console(config, faced, host=host, port=port))
     raise typer.Exit(code)
 
 

@@ -1,12 +1,12 @@
 """Sparkplug B over MQTT: padctl as an edge node for remote consoles and historians."""
 
+from padctl.feed import Reading
 from padctl.sparkplug._edge_node import (
     QUALITY_CODES,
     REBIRTH,
     BrokerAddress,
     EdgeNode,
     MetricDef,
-    Reading,
 )
 from padctl.sparkplug._face import (
     ALARMS_DEVICE,

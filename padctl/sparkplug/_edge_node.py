@@ -28,6 +28,7 @@ import structlog
 from paho.mqtt.enums import CallbackAPIVersion
 
 from padctl.clock import Clock
+from padctl.feed import Reading
 from padctl.off_loop import lower_priority
 from padctl.sparkplug._schema import DataType, Payload
 
@@ -53,13 +54,6 @@ class MetricDef:
     unit: str = ""
     low: float | None = None
     high: float | None = None
-
-
-@dataclass(frozen=True)
-class Reading:
-    value: float | int | bool | str | None
-    quality: str  # GOOD, UNCERTAIN, BAD or STALE
-    timestamp_ms: int
 
 
 @dataclass(frozen=True)

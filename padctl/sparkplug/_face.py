@@ -9,11 +9,10 @@ than `Node Control/Rebirth` is refused and logged.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -21,20 +20,26 @@ from types import TracebackType
 import structlog
 
 from padctl.alarms import AlarmDefinition, AlarmKind, AlarmPriority
-from padctl.definition import PadDefinition, TagType
+from padctl.definition import PadDefinition
+from padctl.feed import (
+    ALARMS_GROUP,
+    COUNTDOWN_GROUP,
+    SUBSYSTEMS_GROUP,
+    PointKind,
+    Reading,
+    StationFeed,
+    station_points,
+)
 from padctl.off_loop import OffLoopWorker
-from padctl.plant import Quality, Sample
-from padctl.sparkplug._edge_node import BrokerAddress, EdgeNode, MetricDef, Reading
+from padctl.sparkplug._edge_node import BrokerAddress, EdgeNode, MetricDef
 from padctl.sparkplug._schema import DataType
 from padctl.station import Station
-from padctl.supervisor import Pulse
 
 log = structlog.get_logger()
 
-COUNTDOWN_DEVICE = "Countdown"
-SUBSYSTEMS_DEVICE = "Subsystems"
-ALARMS_DEVICE = "Alarms"
-FULL_SWEEP_WALL_S = 1.0  # every tag judged again this often: quality changes by age
+COUNTDOWN_DEVICE = COUNTDOWN_GROUP
+SUBSYSTEMS_DEVICE = SUBSYSTEMS_GROUP
+ALARMS_DEVICE = ALARMS_GROUP
 LINK_ALARM_ID = "SPARKPLUG-LINK"
 LINK_GRACE_WALL_S = 3.0  # a broker restart or a reconnect is not yet an alarm
 
@@ -88,35 +93,27 @@ class SparkplugSettings:
     period_wall_s: float = 0.05  # how often changes are gathered and handed over
 
 
+_DATATYPES = {
+    PointKind.BOOL: DataType.BOOLEAN,
+    PointKind.FLOAT: DataType.DOUBLE,
+    PointKind.COUNT: DataType.UINT64,
+    PointKind.TEXT: DataType.STRING,
+}
+
+
 def device_metrics(
     definition: PadDefinition, subsystems: Iterable[str]
 ) -> dict[str, list[MetricDef]]:
-    """Every device of the edge node and its metrics, with aliases from 2 up (0 and 1 are
-    never used, so a reader can tell an alias from nothing)."""
+    """Every device of the edge node (a group of the station's points) and its metrics, with
+    aliases from 2 up (0 and 1 are never used, so a reader can tell an alias from nothing)."""
     aliases = iter(range(2, 1 << 62))
-    devices: dict[str, list[MetricDef]] = {plc.id: [] for plc in definition.plcs}
-    for tag in definition.tags:
-        low, high = tag.range if tag.range is not None else (None, None)
-        datatype = DataType.BOOLEAN if tag.type is TagType.BOOL else DataType.DOUBLE
-        devices[tag.plc].append(MetricDef(tag.name, next(aliases), datatype, tag.unit, low, high))
-    devices[COUNTDOWN_DEVICE] = [
-        MetricDef("State", next(aliases), DataType.STRING),
-        MetricDef("T", next(aliases), DataType.DOUBLE, "s"),
-        MetricDef("L", next(aliases), DataType.DOUBLE, "s"),
-        MetricDef("Hold reason", next(aliases), DataType.STRING),
-        MetricDef("Rate", next(aliases), DataType.DOUBLE, "x"),
-    ]
-    devices[SUBSYSTEMS_DEVICE] = [
-        MetricDef(f"{name}/{part}", next(aliases), DataType.STRING)
-        for name in subsystems
-        for part in ("State", "Mode", "Fault")
-    ]
-    devices[ALARMS_DEVICE] = [
-        MetricDef("Annunciated", next(aliases), DataType.UINT64),
-        MetricDef("Unacknowledged", next(aliases), DataType.UINT64),
-        MetricDef("Summary", next(aliases), DataType.STRING),
-    ]
-    return devices
+    return {
+        group: [
+            MetricDef(p.name, next(aliases), _DATATYPES[p.kind], p.unit, p.low, p.high)
+            for p in points
+        ]
+        for group, points in station_points(definition, subsystems).items()
+    }
 
 
 class SparkplugFace:
@@ -126,7 +123,6 @@ class SparkplugFace:
         self._station = station
         self._settings = settings
         definition = station.definition
-        self._plc_of = {tag.name: tag.plc for tag in definition.tags}
         self.edge_node = EdgeNode(
             settings.broker,
             group_id=settings.group_id,
@@ -134,11 +130,8 @@ class SparkplugFace:
             devices=device_metrics(definition, station.subsystems),
             clock=station.clock,
         )
-        self._changed: set[str] = set(self._plc_of)
-        self._last: dict[tuple[str, str], tuple[object, str]] = {}
-        self._next_sweep_wall_s = 0.0
+        self._feed = StationFeed(station)
         self._last_connected_wall_s = self._station.clock.monotonic()
-        self._remove_listener: Callable[[], None] = _nothing
 
     async def __aenter__(self) -> SparkplugFace:
         broker = self._settings.broker
@@ -150,13 +143,17 @@ class SparkplugFace:
                 kind=AlarmKind.EVENT,
             )
         )
-        self._remove_listener = self._station.plant.table.add_listener(self._changed.update)
-        self._gather()
-        self.edge_node.start()
-        supervisor = self._station.supervisor
-        if supervisor is None:
-            raise RuntimeError("the station must be started before its Sparkplug face")
-        supervisor.spawn("sparkplug", self._run, deadline_wall_s=2.0)
+        self._feed.start(  # the first readings are handed over before the first birth
+            "sparkplug",
+            self._hand_over,
+            period_wall_s=self._settings.period_wall_s,
+            each_turn=self._judge_link,
+        )
+        try:
+            self.edge_node.start()
+        except BaseException:
+            await self._feed.stop()
+            raise
         return self
 
     async def __aexit__(
@@ -165,17 +162,8 @@ class SparkplugFace:
         _error: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
-        self._remove_listener()
-        if self._station.supervisor is not None:
-            await self._station.supervisor.stop_task("sparkplug")
+        await self._feed.stop()
         await OffLoopWorker("sparkplug-stop").run(self.edge_node.stop)
-
-    async def _run(self, pulse: Pulse) -> None:
-        while True:
-            pulse.beat()
-            self._gather()
-            self._judge_link()
-            await asyncio.sleep(self._settings.period_wall_s)
 
     def _judge_link(self) -> None:
         """Remote consoles and historians are blind while no session is up: say so (LOW:
@@ -190,78 +178,10 @@ class SparkplugFace:
             detail=f"no MQTT session for {down_s:.0f} s: subscribers see the pad's NDEATH",
         )
 
-    # ---- gathering (on the loop: cheap, never waits) ----------------------------------------
-    def _gather(self) -> None:
-        now_wall_s = self._station.clock.monotonic()
-        names: Iterable[str]
-        if now_wall_s >= self._next_sweep_wall_s:
-            self._next_sweep_wall_s = now_wall_s + FULL_SWEEP_WALL_S
-            names, self._changed = list(self._plc_of), set()
-        else:
-            names, self._changed = self._changed, set()
-        now_ms = int(self._station.clock.wall_now() * 1000)
-        by_device: dict[str, dict[str, Reading]] = {}
-        for name, sample in self._station.plant.table.snapshot(names).items():
-            self._keep(by_device, self._plc_of[name], name, sample.value, _quality(sample), now_ms)
-        for device, values in self._station_values().items():
-            for name, value in values.items():
-                self._keep(by_device, device, name, value, Quality.GOOD.value, now_ms)
+    def _hand_over(self, by_device: dict[str, dict[str, Reading]]) -> None:
+        """On the loop: cheap, never waits."""
         for device, readings in by_device.items():
             self.edge_node.offer(device, readings)
-
-    def _keep(
-        self,
-        by_device: dict[str, dict[str, Reading]],
-        device: str,
-        name: str,
-        value: object,
-        quality: str,
-        now_ms: int,
-    ) -> None:
-        key = (device, name)
-        if self._last.get(key) == (value, quality):
-            return
-        self._last[key] = (value, quality)
-        by_device.setdefault(device, {})[name] = Reading(value, quality, now_ms)  # type: ignore[arg-type]
-
-    def _station_values(self) -> dict[str, dict[str, object]]:
-        station = self._station
-        values: dict[str, dict[str, object]] = {}
-        countdown = station.countdown if station.sequence is not None else None
-        if countdown is not None:
-            values[COUNTDOWN_DEVICE] = {
-                "State": countdown.state.name,
-                "T": round(countdown.t_now(), 1),
-                "L": round(countdown.l_now(), 1),
-                "Hold reason": countdown.hold_reason or "",
-                "Rate": station.clock.rate,
-            }
-        values[SUBSYSTEMS_DEVICE] = {
-            f"{name}/{part}": value
-            for name, subsystem in station.subsystems.items()
-            for part, value in (
-                ("State", subsystem.machine_state),
-                ("Mode", subsystem.mode.value),
-                ("Fault", subsystem.last_fault or ""),
-            )
-        }
-        views = station.alarms.annunciated()
-        values[ALARMS_DEVICE] = {
-            "Annunciated": len(views),
-            "Unacknowledged": sum(1 for view in views if view.state.name.endswith("UNACK")),
-            "Summary": "; ".join(
-                f"{view.id} {view.state.name} {view.priority.name}" for view in views
-            ),
-        }
-        return values
-
-
-def _quality(sample: Sample) -> str:
-    return sample.quality.value
-
-
-def _nothing() -> None:
-    return None
 
 
 def published(
