@@ -21,6 +21,7 @@ from padctl.cli._app import (
     setup_logging,
     sparkplug_settings_or_exit,
 )
+from padctl.cli._history import HistoryOption, NoHistoryOption, history_path
 from padctl.cli._runtime import run
 from padctl.countdown import (
     CountdownRefused,
@@ -36,6 +37,7 @@ from padctl.countdown import (
     parse_t_time,
 )
 from padctl.definition import DefinitionError, PadDefinition, load_pad_definition
+from padctl.history import recorded
 from padctl.procedure import ProcedureError, load_procedure, sequences_dir
 from padctl.sparkplug import SparkplugSettings, published
 from padctl.subsystems import ALL_SPECS
@@ -143,6 +145,8 @@ def countdown_command(
     sequence_file: Annotated[Path | None, typer.Option("--sequence")] = None,
     lcc_file: Annotated[Path | None, typer.Option("--lcc")] = None,
     journal: Annotated[Path | None, typer.Option("--journal")] = None,
+    history: HistoryOption = None,
+    no_history: NoHistoryOption = False,
     pad: PadOption = None,
     log_level: LogLevelOption = "warning",
     log_file: LogFileOption = None,
@@ -197,6 +201,7 @@ def countdown_command(
                 recycle_to=recycle_to,
                 journal_path=journal or Path(scratch) / "journal.sqlite",
                 sparkplug=sparkplug,
+                history_file=history_path(history, off=no_history, scratch=Path(scratch)),
             )
         )
     typer.echo(result)
@@ -250,6 +255,7 @@ async def _count(
     recycle_to: str | None,
     journal_path: Path,
     sparkplug: SparkplugSettings | None = None,
+    history_file: Path | None = None,
 ) -> str:
     from padctl.cli._simulated import simulated_pad
     from padctl.station import Station, StationError
@@ -269,7 +275,7 @@ async def _count(
         except StationError as error:
             return f"NOT STARTED: {error}"
         try:
-            async with published(station, sparkplug):
+            async with published(station, sparkplug), recorded(station, history_file):
                 return await _drive(
                     station, simulated, auto=auto, injections=injections, recycle_to=recycle_to
                 )

@@ -26,6 +26,7 @@ from padctl.cli._app import (
     setup_logging,
     sparkplug_settings_or_exit,
 )
+from padctl.cli._history import HistoryOption, NoHistoryOption, history_path
 from padctl.cli._opcua_face_options import (
     OpcUaCertOption,
     OpcUaKeyOption,
@@ -53,6 +54,7 @@ from padctl.console import (
 from padctl.countdown import CountdownSequence, Criterion, LccError, SequenceError, load_lcc
 from padctl.countdown import load_sequence as load_countdown
 from padctl.definition import PadDefinition
+from padctl.history import recorded
 from padctl.opcua_face import OpcUaFaceSettings, served
 from padctl.procedure import sequences_dir
 from padctl.sparkplug import SparkplugSettings, published
@@ -142,10 +144,11 @@ def with_face(
     source: StationSource,
     sparkplug: SparkplugSettings | None,
     opcua: OpcUaFaceSettings | None = None,
+    history_file: Path | None = None,
 ) -> StationSource:
-    """`source`'s station, published over Sparkplug B and served over OPC UA while it runs
-    (each with its settings)."""
-    if sparkplug is None and opcua is None:
+    """`source`'s station, published over Sparkplug B, served over OPC UA and its tag history
+    kept while it runs (each with its settings)."""
+    if sparkplug is None and opcua is None and history_file is None:
         return source
 
     @asynccontextmanager
@@ -154,6 +157,7 @@ def with_face(
             source() as handle,
             published(handle.station, sparkplug),
             served(handle.station, opcua),
+            recorded(handle.station, history_file),
         ):
             yield handle
 
@@ -210,6 +214,8 @@ def serve_command(
     opcua_key: OpcUaKeyOption = None,
     opcua_trusted: OpcUaTrustedOption = None,
     opcua_no_security: OpcUaNoSecurityOption = False,
+    history: HistoryOption = None,
+    no_history: NoHistoryOption = False,
     pad: PadOption = None,
     log_level: LogLevelOption = "warning",
     log_file: LogFileOption = None,
@@ -309,7 +315,8 @@ def serve_command(
             verify_user=verify_user,
             command="serve",
         )
-        faced = with_face(source, sparkplug, opcua)
+        history_file = history_path(history, off=no_history, scratch=Path(scratch) if sim else None)
+        faced = with_face(source, sparkplug, opcua, history_file)
         code = run(_serve_console(config, faced, host=host, port=port))
     raise typer.Exit(code)
 

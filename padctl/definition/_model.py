@@ -237,10 +237,22 @@ class StationSettings(_Strict):
     loop_lag_alarm_ms: float = Field(default=50.0, gt=0)  # control loop lag p99 over this: alarm
 
 
+class HistorySettings(_Strict):
+    """The station's tag history (SQLite): how long rows are kept, and how finely."""
+
+    retention_days: float = Field(default=30.0, gt=0)
+    # An analog value is kept at most this often (wall seconds) while it drifts; a change of
+    # quality or of a switch is always kept at once.
+    min_interval_s: float = Field(default=1.0, ge=0)
+    # Smaller moves than this share of the tag's range (%) are not kept.
+    deadband_pct: float = Field(default=0.1, ge=0, le=100)
+
+
 class PadDefinition(_Strict):
     pad: str
     description: str = ""
     station: StationSettings = StationSettings()
+    history: HistorySettings = HistorySettings()
     plcs: list[Plc] = Field(min_length=1)
     tags: list[Tag] = Field(min_length=1)
     actuators: list[Actuator] = Field(default_factory=list)

@@ -11,8 +11,12 @@ arrival. Prints one JSON object as its last line:
 - `mqtt_change_to_subscriber_ms_p99` (target <= 100);
 - `publisher_cpu_pct`: CPU of the edge nodes' threads, % of one core (target <= 50);
 - `control_loop_lag_ms_p99` while publishing (target <= 20);
-- `remote_viewers`, `remote_update_latency_ms_p99`, `history_rows_per_s`: null, as the remote
-  console and the tag history are not built yet.
+- `history_rows_per_s`: what the tag history's store (padctl/history) sustains, appending
+  batches of the size this load makes (10 % of the tags) for `--history-s` seconds, as fast
+  as it goes, on a thread at the history writer's priority; `history_rows_offered_per_s` is
+  what this load would hand it without the downsampling;
+- `remote_viewers`, `remote_update_latency_ms_p99`: null, as the remote console is not built
+  yet.
 
 What is left out: the readings come from a loop task, not from PLC scans through a station's
 tag table (the scan itself is measured by tests/bench/scan.py).
@@ -169,9 +173,50 @@ async def run(duration_s: float, port: int) -> dict[str, object]:
     }
 
 
+def history_rows_per_s(tag_names: list[str], duration_s: float) -> dict[str, float]:
+    """Append batches of 10 % of the tags to a fresh history file for `duration_s`."""
+    import threading
+
+    from padctl.history import HistoryRow, HistoryStore
+    from padctl.off_loop import lower_priority
+
+    folder = Path(tempfile.mkdtemp(prefix="padctl-fanout-history-"))
+    result: dict[str, float] = {}
+
+    def write() -> None:
+        lower_priority()
+        store = HistoryStore(folder / "history.sqlite")
+        store.register((name, "") for name in tag_names)
+        rng = random.Random(2)
+        batch_size = int(len(tag_names) * CHANGE_FRACTION)
+        rows = 0
+        batch_times_ms = []
+        started = time.monotonic()
+        while time.monotonic() - started < duration_s:
+            now_s = time.time()
+            batch = [
+                HistoryRow(name, now_s, now_s, rng.random() * 100, "GOOD")
+                for name in rng.sample(tag_names, batch_size)
+            ]
+            begun = time.monotonic()
+            store.append(batch)
+            batch_times_ms.append((time.monotonic() - begun) * 1000)
+            rows += batch_size
+        result["history_rows_per_s"] = round(rows / (time.monotonic() - started))
+        result["history_batch_ms_p99"] = percentile(batch_times_ms, 0.99)
+        result["history_rows_offered_per_s"] = round(batch_size / CHANGE_PERIOD_S)
+        store.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration-s", type=float, default=20.0)
+    parser.add_argument("--history-s", type=float, default=5.0)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="padctl-fanout-broker-"))
     broker = Broker(folder)
@@ -206,10 +251,12 @@ def main() -> None:
             "metrics_received": len(latencies),
             "remote_viewers": None,
             "remote_update_latency_ms_p99": None,
-            "history_rows_per_s": None,
             "load_average_1m": round(os.getloadavg()[0], 2),
         }
     )
+    tag_names = [tag.name for tag in load_pad_definition(None).tags]
+    tag_names += [f"BIG-{n}" for n in range(result["tags"] - len(tag_names))]
+    result.update(history_rows_per_s(tag_names, args.history_s))
     print(json.dumps(result))
 
 
