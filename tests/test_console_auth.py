@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,60 +210,6 @@ def test_users_file_keeps_only_argon2_hashes(tmp_path: Path) -> None:
     )
     with pytest.raises(UsersError, match=r"bad\.yaml: user eve: role 'pilot'"):
         UsersFile.load(tmp_path / "bad.yaml")
-
-
-def test_users_command_adds_lists_and_removes(tmp_path: Path) -> None:
-    runner = CliRunner()
-    path = str(tmp_path / "users.yaml")
-    added = runner.invoke(
-        app,
-        [
-            "users",
-            "add",
-            "bob",
-            "--role",
-            "subsystem_operator",
-            "--subsystems",
-            "lox_loading,gas_supply",
-            "--password-stdin",
-            "--users",
-            path,
-        ],
-        input="a-long-password\n",
-    )
-    assert added.exit_code == 0, added.output
-    assert "bob: subsystem_operator" in added.output
-    unknown = runner.invoke(
-        app,
-        [
-            "users",
-            "add",
-            "ann",
-            "--role",
-            "subsystem_operator",
-            "--subsystems",
-            "rocket",
-            "--password-stdin",
-            "--users",
-            path,
-        ],
-        input="a-long-password\n",
-    )
-    assert unknown.exit_code == 2 and "unknown subsystem(s) rocket" in unknown.output
-    listed = runner.invoke(app, ["users", "list", "--json", "--users", path])
-    assert json.loads(listed.output) == [
-        {
-            "name": "bob",
-            "role": "subsystem_operator",
-            "subsystems": ["lox_loading", "gas_supply"],
-            "positions": ["propellants"],
-        }
-    ]
-    assert UsersFile.load(Path(path)).verify("bob", "a-long-password") is not None
-    removed = runner.invoke(app, ["users", "remove", "bob", "--users", path])
-    assert removed.exit_code == 0
-    again = runner.invoke(app, ["users", "remove", "bob", "--users", path])
-    assert again.exit_code == 2 and "no user 'bob'" in again.output
 
 
 def test_serve_refuses_a_non_loopback_bind_without_users() -> None:
