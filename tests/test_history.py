@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from padctl.cli._history import DEFAULT_HISTORY_FILE, history_path
 from padctl.cli._serve import simulated_station
 from padctl.definition import DefinitionError, load_pad_definition
 from padctl.history import HISTORY_ALARM_ID, HistoryRow, HistoryStore, TagHistory
@@ -115,3 +116,11 @@ def test_a_bad_history_section_is_refused_naming_the_field(tmp_path: Path) -> No
         with pytest.raises(DefinitionError) as refused:
             load_pad_definition(path)
         assert any(field in problem for problem in refused.value.problems), refused.value.problems
+
+
+def test_a_real_pad_keeps_history_by_default_a_simulated_one_when_asked(tmp_path: Path) -> None:
+    given = tmp_path / "h.sqlite"
+    assert history_path(None, off=False, simulated=False) == DEFAULT_HISTORY_FILE
+    assert history_path(None, off=False, simulated=True) is None
+    assert history_path(given, off=False, simulated=True) == given
+    assert history_path(given, off=True, simulated=False) is None

@@ -201,7 +201,7 @@ def countdown_command(
                 recycle_to=recycle_to,
                 journal_path=journal or Path(scratch) / "journal.sqlite",
                 sparkplug=sparkplug,
-                history_file=history_path(history, off=no_history, scratch=Path(scratch)),
+                history_file=history_path(history, off=no_history, simulated=True),
             )
         )
     typer.echo(result)

@@ -23,21 +23,22 @@ HistoryOption = Annotated[
     Path | None,
     typer.Option(
         "--history",
-        help="Keep every tag's changes in this SQLite file (default: padctl-history.sqlite, "
-        "with --sim a temporary one); see padctl history.",
+        help="Keep every tag's changes in this SQLite file (default: padctl-history.sqlite "
+        "for a real pad, none with --sim); see padctl history.",
     ),
 ]
 NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Keep no tag history.")]
 
 
-def history_path(given: Path | None, *, off: bool, scratch: Path | None) -> Path | None:
-    """Where a station keeps its tag history: the given file, else the default (in `scratch`
-    for a simulated pad), or nowhere with --no-history."""
+def history_path(given: Path | None, *, off: bool, simulated: bool) -> Path | None:
+    """Where a station keeps its tag history: the given file; else, for a real pad, the
+    default file (a simulated pad keeps none unless asked: its run leaves nothing behind);
+    nowhere with --no-history."""
     if off:
         return None
     if given is not None:
         return given
-    return scratch / DEFAULT_HISTORY_FILE.name if scratch is not None else DEFAULT_HISTORY_FILE
+    return None if simulated else DEFAULT_HISTORY_FILE
 
 
 def parse_time(text: str, *, now_s: float) -> float:

@@ -315,7 +315,7 @@ def serve_command(
             verify_user=verify_user,
             command="serve",
         )
-        history_file = history_path(history, off=no_history, scratch=Path(scratch) if sim else None)
+        history_file = history_path(history, off=no_history, simulated=sim)
         faced = with_face(source, sparkplug, opcua, history_file)
         code = run(_serve_console(config, faced, host=host, port=port))
     raise typer.Exit(code)
