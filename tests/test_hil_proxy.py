@@ -18,6 +18,7 @@ import pytest
 
 from hil._proxy_commands import ProxyCommandError, parse_command
 from hil.proxy import CorruptionKind, FaultProxy, Faults, FaultSettingError
+from padctl.clock import within_wall
 from padctl.plant import Quality
 from simulators.pad import SimulatedPad
 from tests.processes import PADCTL
@@ -25,6 +26,7 @@ from tests.proxy_rig import (
     MEASUREMENTS,
     POLL_PERIOD_S,
     STALE_AFTER_S,
+    Watch,
     echo_server,
     hub_via,
     proxy_to,
@@ -301,3 +303,27 @@ async def test_cli_proxy_refuses_bad_options() -> None:
         )
         _out, err = await asyncio.wait_for(process.communicate(), 20.0)
         assert process.returncode == 2 and problem in err.decode(), (args, err)
+
+
+async def test_an_abandoned_write_never_answers_the_next_read(
+    sim: SimulatedPad, proxy: FaultProxy
+) -> None:
+    """A write given up on (the heartbeat keeper bounds its writes in time) is still answered
+    later, before the next read's reply: the hub must take neither for the other, and the
+    PLC's data stays GOOD and right. (Checked while looking for the cause of a one-off
+    PLC-SAFE-LINK in a nominal training run, where pymodbus logged a reply to the previous
+    transaction and then a read timed out; this path held, so that cause is still open.)"""
+    async with hub_via(sim, proxy.port) as (hub, table):
+        clock = table.clock
+        tag = sim.definition.tag("TST-CV-101-SP")
+        proxy.set_latency(300.0)  # this write's reply comes 0.3 s late
+        with pytest.raises(TimeoutError):
+            await within_wall(clock, hub.write(tag, 12.5), 0.1, "an impatient write")
+        proxy.clear()
+        watch = Watch()
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            watch.look(table)
+            await asyncio.sleep(0.01)
+        assert watch.qualities == {Quality.GOOD}, watch.qualities
+        assert not watch.wrong_good
