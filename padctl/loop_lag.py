@@ -9,13 +9,21 @@ pad definition, and the rate governor slows a scaled clock by it.
 from __future__ import annotations
 
 import collections
+import gc
 import itertools
 from collections.abc import Callable
+from typing import Any
+
+import structlog
 
 from padctl.clock import Clock
 from padctl.supervisor import Pulse
 
+log = structlog.get_logger()
+
 PERIOD_WALL_S = 0.02
+STALL_LOG_WALL_S = 0.25  # one wake-up this late is logged, with the garbage collector's part
+GC_LOG_WALL_S = 0.05  # a collection this long is logged (it stops every thread's Python)
 WINDOW = 500  # samples kept: ten seconds at the default period
 RECENT = 100  # the last two seconds, for the rate governor
 
@@ -65,8 +73,52 @@ class LoopLagMonitor:
     async def run(self, pulse: Pulse) -> None:
         """Measure until cancelled (run it under a supervisor)."""
         clock = self._clock
-        while True:
-            asleep_s = clock.monotonic()
-            await clock.wall_sleep(self._period_wall_s)
-            self.record(max(0.0, clock.monotonic() - asleep_s - self._period_wall_s))
-            pulse.beat()
+        collections_seen = _GcWatch(clock)
+        gc.callbacks.append(collections_seen)
+        try:
+            while True:
+                asleep_s = clock.monotonic()
+                await clock.wall_sleep(self._period_wall_s)
+                woke_s = clock.monotonic()
+                lag_s = max(0.0, woke_s - asleep_s - self._period_wall_s)
+                self.record(lag_s)
+                if lag_s >= STALL_LOG_WALL_S:
+                    log.warning(
+                        "loop_stalled",
+                        lag_ms=round(lag_s * 1000, 1),
+                        gc_ms_meanwhile=round(collections_seen.paused_since(asleep_s) * 1000, 1),
+                    )
+                pulse.beat()
+        finally:
+            gc.callbacks.remove(collections_seen)
+
+
+class _GcWatch:
+    """Times the garbage collector's pauses (a callback of `gc`, in whichever thread collects),
+    so that a stalled loop can say whether a collection stopped it."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._started_s: float | None = None
+        self._pauses: collections.deque[tuple[float, float]] = collections.deque(maxlen=64)
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        now_s = self._clock.monotonic()
+        if phase == "start":
+            self._started_s = now_s
+            return
+        if self._started_s is None:
+            return
+        pause_s, self._started_s = now_s - self._started_s, None
+        self._pauses.append((now_s, pause_s))
+        if pause_s >= GC_LOG_WALL_S:
+            log.warning(
+                "gc_pause",
+                generation=info.get("generation"),
+                pause_ms=round(pause_s * 1000, 1),
+                collected=info.get("collected"),
+            )
+
+    def paused_since(self, since_s: float) -> float:
+        """Wall seconds the collector paused Python since `since_s` (clock.monotonic)."""
+        return sum(pause_s for ended_s, pause_s in self._pauses if ended_s >= since_s)

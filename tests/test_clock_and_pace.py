@@ -4,17 +4,21 @@ from outrunning its wire."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import time
 from pathlib import Path
 
 import pytest
+import structlog
 
-from padctl.clock import Deadline, FollowerClock, ManualClock, ScaledClock
+from padctl.clock import Deadline, FollowerClock, ManualClock, ScaledClock, real_clock
 from padctl.definition import load_pad_definition
 from padctl.loop_lag import RECENT, WINDOW, LoopLagMonitor
 from padctl.pace import Pace, Window, ladder_floor
 from padctl.plant import Quality, TagTable
+from padctl.supervisor import Pulse
+from padctl.tasks import cancel_and_wait
 
 
 async def test_a_rate_change_wakes_every_sleeper_at_once() -> None:
@@ -169,3 +173,25 @@ def test_one_late_wake_up_slows_the_clock_but_only_sustained_lag_alarms() -> Non
     for _ in range(RECENT):
         monitor.record(0.001)
     assert monitor.recent_max_wall_s == pytest.approx(0.001)
+
+
+async def test_a_stalled_loop_is_logged_with_the_collectors_part_in_it() -> None:
+    """One late wake-up does not move a p99, so a stall is logged on its own, with the time
+    the garbage collector paused Python meanwhile (a full collection in a big heap stops the
+    control loop: the likely cause of one-second data gaps seen in full test runs)."""
+    clock = real_clock()
+    monitor = LoopLagMonitor(clock)
+    callbacks_before = list(gc.callbacks)
+    task = asyncio.create_task(monitor.run(Pulse(clock)))
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.sleep(0.05)  # the monitor is waiting for its next wake-up
+        started = time.monotonic()
+        while time.monotonic() - started < 0.3:  # the loop is stalled, partly by collecting
+            gc.collect()
+        await asyncio.sleep(0.05)
+    await cancel_and_wait(task)
+    stalls = [entry for entry in logs if entry["event"] == "loop_stalled"]
+    assert stalls and stalls[0]["lag_ms"] >= 250, logs
+    assert stalls[0]["gc_ms_meanwhile"] > 0
+    assert monitor.max_wall_s >= 0.25
+    assert gc.callbacks == callbacks_before  # the monitor's watch went with it
