@@ -13,10 +13,9 @@ from asyncua import Server, ua
 
 from padctl.clock import Clock
 from padctl.definition import OpcUaPlc, Tag, TagType
-from padctl.plant._opcua_server_security import PasswordUsers, configure_security
-from padctl.plant._opcua_server_security import ServerSecurity as SimServerSecurity
 from simulators._codec import OPCUA_VARIANT_TYPE, TagValue, opcua_raw, opcua_value
 from simulators._opcua_address_space import SharedStandardNodesServer
+from simulators._opcua_security import PasswordUsers, SimServerSecurity, configure_security
 
 log = structlog.get_logger()
 

@@ -492,7 +492,7 @@ async def test_untrusted_client_certificate_is_refused(
         ) as b:
             error = await _refused(b, logs)
     assert "BadCertificateUntrusted" in error
-    assert any(entry["event"] == "opcua_client_certificate_refused" for entry in logs)
+    assert any(entry["event"] == "sim_client_certificate_refused" for entry in logs)
 
 
 async def test_server_certificate_not_in_trust_store_is_refused(
