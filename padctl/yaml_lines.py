@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from padctl.text_files import DataFileError, read_text_file
 
@@ -33,6 +34,16 @@ class YamlWithLines:
             if line is not None:
                 return line
         return 1
+
+    def validation_problems(self, path: Path, error: ValidationError) -> list[str]:
+        """Each of a model's complaints about this document as 'file:line: field: problem'
+        (the field as a dotted path, 'document' for the whole)."""
+        problems = []
+        for item in error.errors():
+            location = tuple(item["loc"])
+            field = ".".join(str(part) for part in location) or "document"
+            problems.append(f"{path}:{self.line_of(location)}: {field}: {item['msg']}")
+        return problems
 
 
 def load_yaml_with_lines(path: Path) -> YamlWithLines:

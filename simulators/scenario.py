@@ -28,7 +28,6 @@ from padctl.countdown import (
     parse_duration,
     parse_t_time,
 )
-from padctl.countdown._files import structural_problems
 from padctl.definition import (
     DefinitionError,
     PadDefinition,
@@ -176,7 +175,7 @@ def load_scenario(path: Path) -> Scenario:
     try:
         parsed = _ScenarioFile.model_validate(document.data)
     except ValidationError as error:
-        raise ScenarioError(path, structural_problems(path, document, error)) from None
+        raise ScenarioError(path, document.validation_problems(path, error)) from None
     problems: list[str] = []
 
     def at(field: str, *location: str | int) -> str:

@@ -153,8 +153,6 @@ class LccError(Exception):
 
 def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
     """Load and check an LCC table against a pad; LccError listing every problem."""
-    from padctl.countdown._files import structural_problems
-
     try:
         document = load_yaml_with_lines(path)
     except DataFileError as error:
@@ -162,7 +160,7 @@ def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
     try:
         parsed = _LccFile.model_validate(document.data)
     except ValidationError as error:
-        raise LccError(path, structural_problems(path, document, error)) from None
+        raise LccError(path, document.validation_problems(path, error)) from None
     problems: list[str] = []
     criteria = []
     seen: set[str] = set()

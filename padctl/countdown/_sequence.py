@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from padctl.countdown._files import structural_problems
 from padctl.countdown._tclock import format_l_time, parse_duration, parse_t_time
 from padctl.definition import PadDefinition
 from padctl.procedure import Condition, ConditionError, parse_condition
@@ -172,7 +171,7 @@ def load_sequence(
     try:
         parsed = _SequenceFile.model_validate(document.data)
     except ValidationError as error:
-        raise SequenceError(path, structural_problems(path, document, error)) from None
+        raise SequenceError(path, document.validation_problems(path, error)) from None
     problems: list[str] = []
     commands = {spec.name: {c.name for c in spec.commands} for spec in specs}
 

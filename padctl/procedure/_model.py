@@ -72,12 +72,7 @@ def load_procedure(path: Path, definition: PadDefinition) -> Procedure:
     try:
         parsed = _ProcedureFile.model_validate(document.data)
     except ValidationError as error:
-        structural = [
-            f"{path}:{document.line_of(tuple(item['loc']))}: "
-            f"{'.'.join(map(str, item['loc'])) or 'document'}: {item['msg']}"
-            for item in error.errors()
-        ]
-        raise ProcedureError(path, structural) from None
+        raise ProcedureError(path, document.validation_problems(path, error)) from None
     problems: list[str] = []
     steps = [
         _build_step(index, step, document, definition, path, problems)
