@@ -8,16 +8,26 @@ not UTF-8, empty, malformed YAML, not a mapping) is one DataFileError, 'file:lin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from padctl.text_files import DataFileError, read_text_file
 
 Location = tuple[str | int, ...]
 
 MAX_NODES = 1_000_000  # values built from one file: aliases must not expand without end
+FileModel = TypeVar("FileModel", bound=BaseModel)
+
+
+class FileProblems(Exception):
+    """A data file that cannot be used; `problems` lists each as 'file:line: field: problem'."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(problems))
 
 
 class YamlWithLines:
@@ -44,6 +54,21 @@ class YamlWithLines:
             field = ".".join(str(part) for part in location) or "document"
             problems.append(f"{path}:{self.line_of(location)}: {field}: {item['msg']}")
         return problems
+
+
+def load_validated(
+    path: Path, model: type[FileModel], error: type[FileProblems]
+) -> tuple[YamlWithLines, FileModel]:
+    """`path` read as YAML and validated as `model`, with the document for its lines; `error`
+    listing every problem with the file itself or its structure if it is not one."""
+    try:
+        document = load_yaml_with_lines(path)
+    except DataFileError as problem:
+        raise error(path, [str(problem)]) from None
+    try:
+        return document, model.model_validate(document.data)
+    except ValidationError as problem:
+        raise error(path, document.validation_problems(path, problem)) from None
 
 
 def load_yaml_with_lines(path: Path) -> YamlWithLines:

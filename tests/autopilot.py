@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from padctl.cli._scenarios import SCENARIOS_DIR, load_scenario
 from padctl.cli._train import train
 from padctl.training import Status, TrainingOutcome, TrainOptions
-from simulators.scenario import SCENARIOS_DIR, load_scenario
 
 
 async def autopilot_run(name: str, folder: Path) -> TrainingOutcome:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from padctl.cli._scenarios import load_scenario
 from padctl.cli._serve import simulated_station
 from padctl.cli._train import train
 from padctl.console import Console, ConsoleConfig, Role, StationHandle, User, UsersFile
@@ -22,7 +23,6 @@ from padctl.training import (
     load_checkpoint,
     stale_sources,
 )
-from simulators.scenario import load_scenario
 from tests.console_fixtures import reference_test_flight
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from padctl.cli._scenarios import CHECKPOINTS_DIR, load_scenario
 from padctl.cli._train import TEAM, train
 from padctl.training import Autopilot, TrainingSession, TrainOptions
-from simulators.scenario import CHECKPOINTS_DIR, load_scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(180)]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from padctl.cli._scenarios import SCENARIOS_DIR, load_scenario
 from padctl.cli._train import TEAM, train
 from padctl.training import Autopilot, ResponseKind, Status, TrainingSession, TrainOptions, runs
-from simulators.scenario import SCENARIOS_DIR, load_scenario
 from tests.processes import run_padctl
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]

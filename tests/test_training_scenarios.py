@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from padctl.countdown import parse_t_time
-from padctl.training import EndWhen, ResponseKind
-from simulators.scenario import (
+from padctl.cli._scenarios import (
     CHECKPOINTS_DIR,
     SCENARIOS_DIR,
     ScenarioError,
     checkpoint_path,
     load_scenario,
 )
+from padctl.countdown import parse_t_time
+from padctl.training import EndWhen, ResponseKind
 from tests.processes import run_padctl
 
 SHIPPED = sorted(SCENARIOS_DIR.glob("*.yaml"))

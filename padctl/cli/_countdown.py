@@ -74,7 +74,7 @@ def _problems_of(path: Path, definition: PadDefinition) -> list[str]:
         elif kind == "pad":
             load_pad_definition(path)
         elif kind == "scenario":
-            from simulators.scenario import scenario_problems
+            from padctl.cli._scenarios import scenario_problems
 
             return scenario_problems(path)
         else:
@@ -219,11 +219,9 @@ def _run_or_stopped(main: Any) -> str:
 def _parse_injections(specs: list[str], definition: PadDefinition) -> list[tuple[float, str]]:
     """Each 'T-TIME FAULT WORDS', checked against the pad before the count starts: an unknown
     verb, PLC, actuator or tag is refused here, never when it would fire."""
-    from simulators._scenario_pad import check_fault
-    from simulators.pad_model import PadModel
+    from simulators.training_faults import PadFaultWords
 
-    model = PadModel(definition)
-    plcs = tuple(plc.id for plc in definition.plcs)
+    fault_words = PadFaultWords(definition)
     injections = []
     for spec in specs:
         try:
@@ -236,7 +234,7 @@ def _parse_injections(specs: list[str], definition: PadDefinition) -> list[tuple
             raise typer.Exit(2)
         try:
             t_s = parse_t_time(words[0])
-            command = check_fault(shlex.join(words[1:]), model, plcs)
+            command = fault_words.check(shlex.join(words[1:]))
         except ValueError as error:
             typer.echo(f"padctl countdown: --inject {spec!r}: {error}", err=True)
             raise typer.Exit(2) from None

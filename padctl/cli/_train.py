@@ -38,6 +38,7 @@ from padctl.training import (
     PadFactory,
     PadSimulator,
     RunSetup,
+    Scenario,
     StationCheckpoint,
     TeamMember,
     TrainingConsole,
@@ -61,7 +62,7 @@ TEAM = tuple(
 )
 
 
-def pad_factory(scenario: Any, *, rate: float, scan_wall_s: float | None = None) -> PadFactory:
+def pad_factory(scenario: Scenario, *, rate: float, scan_wall_s: float | None = None) -> PadFactory:
     """The scenario's simulated pad (a process of its own, physics that can be held still)
     and a station on it."""
 
@@ -83,7 +84,7 @@ def pad_factory(scenario: Any, *, rate: float, scan_wall_s: float | None = None)
 
 
 async def train(
-    scenario: Any,
+    scenario: Scenario,
     options: TrainOptions,
     *,
     checkpoints: Path | None = None,
@@ -92,7 +93,7 @@ async def train(
     beside: tuple[Any, ...] = (),
     scan_wall_s: float | None = None,
 ) -> TrainingOutcome:
-    """Run `scenario` (a simulators.scenario.Scenario) from its start checkpoint."""
+    """Run `scenario` (a padctl.training.Scenario) from its start checkpoint."""
     setup = RunSetup(
         plan=scenario.plan,
         pad=pad_factory(scenario, rate=scenario.plan.rate, scan_wall_s=scan_wall_s),
@@ -105,7 +106,7 @@ async def train(
     )
 
 
-def _plot_tags(scenario: Any) -> tuple[str, ...]:
+def _plot_tags(scenario: Scenario) -> tuple[str, ...]:
     """The scenario's `plot` tags, or the tags of what its faults hit."""
     if scenario.plan.plot_tags:
         return tuple(scenario.plan.plot_tags)
@@ -136,9 +137,9 @@ def _users(folder: Path, path: Path | None) -> UsersFile:
 
 
 # ---- checkpoints ---------------------------------------------------------------------------
-async def start_checkpoint(scenario: Any, folder: Path | None) -> StationCheckpoint | None:
+async def start_checkpoint(scenario: Scenario, folder: Path | None) -> StationCheckpoint | None:
     """The checkpoint the scenario starts from (made now, by a nominal count, if missing)."""
-    from simulators.scenario import CHECKPOINTS_DIR, checkpoint_path
+    from padctl.cli._scenarios import CHECKPOINTS_DIR, checkpoint_path
 
     if scenario.plan.start_t_s is None:
         return None
@@ -158,10 +159,10 @@ async def start_checkpoint(scenario: Any, folder: Path | None) -> StationCheckpo
 
 
 async def make_checkpoints(
-    scenario: Any, at_t_s: list[float], folder: Path, *, rate: float = CHECKPOINT_RATE
+    scenario: Scenario, at_t_s: list[float], folder: Path, *, rate: float = CHECKPOINT_RATE
 ) -> list[Path]:
     """Run the nominal count of the scenario's pad and profile; keep checkpoints at `at_t_s`."""
-    from simulators.scenario import checkpoint_path
+    from padctl.cli._scenarios import checkpoint_path
 
     taken = await nominal_checkpoints(
         pad_factory(scenario, rate=rate),
@@ -181,7 +182,7 @@ async def make_checkpoints(
 
 
 async def _interactive(
-    scenario: Any, options: TrainOptions, *, checkpoints: Path | None, users: Path | None
+    scenario: Scenario, options: TrainOptions, *, checkpoints: Path | None, users: Path | None
 ) -> TrainingOutcome:
     if options.headless:
         return await train(scenario, options, checkpoints=checkpoints)
@@ -301,7 +302,7 @@ def train_command(
 
 
 def _load_or_exit(path: Path) -> Any:
-    from simulators.scenario import ScenarioError, load_scenario
+    from padctl.cli._scenarios import ScenarioError, load_scenario
 
     try:
         return load_scenario(path)
@@ -349,7 +350,7 @@ def _print_history(path: Path, *, trainee: str | None, scenario: str | None) -> 
 
 
 def _checkpoint_command(paths: list[str], at: list[str], folder: Path | None) -> None:
-    from simulators.scenario import CHECKPOINTS_DIR
+    from padctl.cli._scenarios import CHECKPOINTS_DIR
 
     scenarios = [_load_or_exit(Path(p)) for p in paths]
     try:

@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from padctl.countdown._tclock import parse_t_time
 from padctl.definition import PadDefinition, TagType
 from padctl.plant import Sample
-from padctl.yaml_lines import DataFileError, load_yaml_with_lines
+from padctl.yaml_lines import FileProblems, load_validated
 
 
 class LccAction(enum.StrEnum):
@@ -142,25 +142,13 @@ class Assessment:
     disqualified: tuple[str, ...]
 
 
-class LccError(Exception):
+class LccError(FileProblems):
     """An LCC table that cannot be used; `problems` lists each as 'file:line: problem'."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(problems))
 
 
 def load_lcc(path: Path, definition: PadDefinition) -> tuple[Criterion, ...]:
     """Load and check an LCC table against a pad; LccError listing every problem."""
-    try:
-        document = load_yaml_with_lines(path)
-    except DataFileError as error:
-        raise LccError(path, [str(error)]) from None
-    try:
-        parsed = _LccFile.model_validate(document.data)
-    except ValidationError as error:
-        raise LccError(path, document.validation_problems(path, error)) from None
+    document, parsed = load_validated(path, _LccFile, LccError)
     problems: list[str] = []
     criteria = []
     seen: set[str] = set()

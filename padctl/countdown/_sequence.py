@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from padctl.countdown._tclock import format_l_time, parse_duration, parse_t_time
 from padctl.definition import PadDefinition
 from padctl.procedure import Condition, ConditionError, parse_condition
 from padctl.subsystems import SubsystemSpec
-from padctl.yaml_lines import DataFileError, load_yaml_with_lines
+from padctl.yaml_lines import FileProblems, load_validated
 
 
 class _Strict(BaseModel):
@@ -151,27 +151,15 @@ def _duration_words(seconds: float) -> str:
     return (f"{hours} h {minutes:02d} min" if hours else f"{minutes} min") + f" {secs:02d} s"
 
 
-class SequenceError(Exception):
+class SequenceError(FileProblems):
     """A sequence file that cannot run; `problems` lists each as 'file:line: problem'."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(problems))
 
 
 def load_sequence(
     path: Path, *, profile: str, definition: PadDefinition, specs: tuple[SubsystemSpec, ...]
 ) -> CountdownSequence:
     """Load one profile of a countdown file; SequenceError listing every problem."""
-    try:
-        document = load_yaml_with_lines(path)
-    except DataFileError as error:
-        raise SequenceError(path, [str(error)]) from None
-    try:
-        parsed = _SequenceFile.model_validate(document.data)
-    except ValidationError as error:
-        raise SequenceError(path, document.validation_problems(path, error)) from None
+    document, parsed = load_validated(path, _SequenceFile, SequenceError)
     problems: list[str] = []
     commands = {spec.name: {c.name for c in spec.commands} for spec in specs}
 

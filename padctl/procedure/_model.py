@@ -5,22 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from padctl.definition import PadDefinition
 from padctl.plant import TagValue, WriteRefused
 from padctl.plant._plant import check_write
 from padctl.procedure._conditions import Condition, ConditionError, parse_condition
-from padctl.yaml_lines import DataFileError, Location, YamlWithLines, load_yaml_with_lines
+from padctl.yaml_lines import (
+    FileProblems,
+    Location,
+    YamlWithLines,
+    load_validated,
+)
 
 
-class ProcedureError(Exception):
+class ProcedureError(FileProblems):
     """A procedure file is invalid; `problems` lists each as 'file:line: problem'."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(problems))
 
 
 class _StepFile(BaseModel):
@@ -65,14 +65,7 @@ class Procedure(BaseModel):
 
 def load_procedure(path: Path, definition: PadDefinition) -> Procedure:
     """Load and validate a procedure against a pad; ProcedureError listing every problem."""
-    try:
-        document = load_yaml_with_lines(path)
-    except DataFileError as error:
-        raise ProcedureError(path, [str(error)]) from None
-    try:
-        parsed = _ProcedureFile.model_validate(document.data)
-    except ValidationError as error:
-        raise ProcedureError(path, document.validation_problems(path, error)) from None
+    document, parsed = load_validated(path, _ProcedureFile, ProcedureError)
     problems: list[str] = []
     steps = [
         _build_step(index, step, document, definition, path, problems)

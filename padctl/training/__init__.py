@@ -40,6 +40,15 @@ from padctl.training._run import (
     nominal_checkpoints,
     run_training,
 )
+from padctl.training._scenario import (
+    FaultWords,
+    FaultWordsOf,
+    Scenario,
+    ScenarioError,
+    checkpoint_path,
+    load_scenario,
+    scenario_problems,
+)
 from padctl.training._scoring import Note, ResponseScore, RunScore, Status, score_run
 from padctl.training._trainer import Trainer
 
@@ -50,6 +59,8 @@ __all__ = [
     "CheckpointError",
     "EndWhen",
     "ExpectedResponse",
+    "FaultWords",
+    "FaultWordsOf",
     "Note",
     "PadFactory",
     "PadSimulator",
@@ -62,6 +73,8 @@ __all__ = [
     "RunRecord",
     "RunScore",
     "RunSetup",
+    "Scenario",
+    "ScenarioError",
     "StationCheckpoint",
     "Status",
     "TeamMember",
@@ -73,9 +86,11 @@ __all__ = [
     "TrainingRefused",
     "TrainingSession",
     "capture_station",
+    "checkpoint_path",
     "draw_report",
     "file_digest",
     "load_checkpoint",
+    "load_scenario",
     "nominal_checkpoints",
     "open_console",
     "record_run",
@@ -83,6 +98,7 @@ __all__ = [
     "run_training",
     "runs",
     "save_checkpoint",
+    "scenario_problems",
     "score_run",
     "stale_sources",
     "write_report",

@@ -1,6 +1,6 @@
 """A training run's plan: the faults an instructor scripted and the responses expected.
 
-Scenario files (simulators/scenarios/*.yaml, loaded by simulators.scenario) become plans;
+Scenario files (simulators/scenarios/*.yaml, loaded by padctl.training._scenario) become plans;
 padctl's side of a run (trainer, autopilot, scoring, report) reads only these types.
 """
 

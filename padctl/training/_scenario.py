@@ -1,21 +1,26 @@
 """Training scenarios: the faults an instructor scripts and the responses the team owes.
 
-A scenario file (simulators/scenarios/*.yaml) names the pad, the countdown profile, the
+A scenario file (simulators/scenarios/*.yaml, beside the simulated pad whose faults it
+scripts) names the pad, the countdown profile, the
 clock rate, where the count starts (a checkpoint of the nominal count at a T-time), the
 faults (simulator fault words or a declared hold, at a T-time or when a condition first
 holds) and the expected responses (hold, cutoff, recycle, acknowledge, safe, reset,
 command, resume, scrub) with the clock seconds each may take. Loaded like a sequence file:
 every problem is reported as `file:line: field: problem`.
+
+The fault words are the simulated pad's: the loader is handed the pad's `FaultWords` (the
+CLI composes them, `padctl/cli/_scenarios.py`), so padctl never imports a simulator.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from padctl.countdown import (
     CountdownSequence,
@@ -36,15 +41,29 @@ from padctl.definition import (
 )
 from padctl.procedure import ConditionError, parse_condition, sequences_dir
 from padctl.subsystems import ALL_SPECS, subsystem_of_alarm
-from padctl.training import EndWhen, ExpectedResponse, PlannedFault, ResponseKind, TrainingPlan
-from padctl.yaml_lines import DataFileError, load_yaml_with_lines
-from simulators._scenario_pad import check_fault, undo_of
-from simulators.pad_model import PadModel
+from padctl.training._plan import (
+    EndWhen,
+    ExpectedResponse,
+    PlannedFault,
+    ResponseKind,
+    TrainingPlan,
+)
+from padctl.yaml_lines import FileProblems, load_validated
 
-SCENARIOS_DIR = Path(__file__).parent / "scenarios"
-CHECKPOINTS_DIR = SCENARIOS_DIR / "checkpoints"
-COUNTDOWN = "countdown.yaml"
 KINDS = tuple(kind.value for kind in ResponseKind)
+
+
+class FaultWords(Protocol):
+    """The fault words of the pad a scenario runs on."""
+
+    def check(self, text: str) -> str:
+        """`text` in the words the pad takes; ValueError naming what is wrong with it."""
+
+    def undo(self, text: str) -> str:
+        """The words that take the fault `text` away again ('' when nothing does)."""
+
+
+FaultWordsOf = Callable[[PadDefinition], FaultWords]
 
 
 class _Strict(BaseModel):
@@ -142,13 +161,8 @@ class Scenario:
         return {"pad": self.definition_path, "sequence": self.sequence_path, "lcc": self.lcc_path}
 
 
-class ScenarioError(Exception):
+class ScenarioError(FileProblems):
     """A scenario that cannot run; `problems` lists each as 'file:line: field: problem'."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(problems))
 
 
 def checkpoint_path(folder: Path, sequence: CountdownSequence, t_s: float) -> Path:
@@ -157,25 +171,19 @@ def checkpoint_path(folder: Path, sequence: CountdownSequence, t_s: float) -> Pa
     return folder / sequence.name / sequence.profile / f"{name}.json"
 
 
-def scenario_problems(path: Path) -> list[str]:
+def scenario_problems(path: Path, fault_words: FaultWordsOf) -> list[str]:
     """Every problem of one scenario file (none: it can run)."""
     try:
-        load_scenario(path)
+        load_scenario(path, fault_words)
     except ScenarioError as error:
         return list(error.problems)
     return []
 
 
-def load_scenario(path: Path) -> Scenario:
-    """Load and check a scenario against its pad, countdown and LCC; ScenarioError if not."""
-    try:
-        document = load_yaml_with_lines(path)
-    except DataFileError as error:
-        raise ScenarioError(path, [str(error)]) from None
-    try:
-        parsed = _ScenarioFile.model_validate(document.data)
-    except ValidationError as error:
-        raise ScenarioError(path, document.validation_problems(path, error)) from None
+def load_scenario(path: Path, fault_words: FaultWordsOf) -> Scenario:
+    """Load and check a scenario against its pad, countdown and LCC, its faults against
+    `fault_words(pad)`; ScenarioError if not."""
+    document, parsed = load_validated(path, _ScenarioFile, ScenarioError)
     problems: list[str] = []
 
     def at(field: str, *location: str | int) -> str:
@@ -221,8 +229,7 @@ def load_scenario(path: Path) -> Scenario:
             sequence = dataclasses.replace(sequence, window_close_l_s=close_l_s)
         except ValueError as error:
             problems.append(f"{at('window.close', 'window')}: {error}")
-    model = PadModel(definition)
-    plcs = tuple(plc.id for plc in definition.plcs)
+    words = fault_words(definition)
     faults: list[PlannedFault] = []
     for index, item in enumerate(parsed.faults):
         place: tuple[str, int] = ("faults", index)
@@ -239,7 +246,7 @@ def load_scenario(path: Path) -> Scenario:
         text = ""
         if item.fault is not None:
             try:
-                text = check_fault(item.fault, model, plcs)
+                text = words.check(item.fault)
             except ValueError as error:
                 problems.append(f"{at(f'faults.{index}.fault', *place, 'fault')}: {error}")
         if (
@@ -262,7 +269,7 @@ def load_scenario(path: Path) -> Scenario:
                 when=when,
                 lasts_s=item.lasts_s,
                 fixed_by=item.fixed_by,
-                undo=undo_of(text) if text else "",
+                undo=words.undo(text) if text else "",
                 line=document.line_of(place),
             )
         )
