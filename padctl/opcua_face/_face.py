@@ -176,7 +176,9 @@ class OpcUaFace:
 
     # ---- the server's thread -----------------------------------------------------------------
     def _serve_thread(self) -> None:
-        lower_priority()
+        # Start-up (asyncua's standard address space, security, our nodes: seconds of CPU)
+        # runs at the loop's priority, once, while the station waits for it; on a busy machine
+        # a nice-10 start-up took longer than START_TIMEOUT_WALL_S. Serving runs niced.
         try:
             asyncio.run(self._serve())
         except BaseException as error:  # reported to the starter, or logged once running
@@ -224,6 +226,7 @@ class OpcUaFace:
             self.port = int(server.bserver.port)
             self._describe_endpoints(server)
             await self._write_pending(server, nodes)
+            lower_priority()
             self._ready.set()
             while not self._stopping.is_set():
                 waiter = asyncio.ensure_future(self._wake.wait())
