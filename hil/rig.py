@@ -20,7 +20,10 @@ from hil._rig_model import ContractTest, RigFile
 from hil._rig_resolve import resolve_rig
 from padctl.definition import PadDefinition
 from padctl.plant import BenchWriteGuard, WriteAllowance, WriteConfirmation
-from padctl.yaml_lines import DataFileError, Location, YamlWithLines, load_yaml_with_lines
+from padctl.yaml_lines import DataFileError, load_yaml_with_lines
+
+# A list item in an error is named by these keys: an entry by its id or tag.
+_LABELS = ("id", "tag")
 
 
 class RigError(Exception):
@@ -122,10 +125,10 @@ def load_rig(path: Path | str) -> Rig:
         parsed = RigFile.model_validate(document.data)
     except ValidationError as error:
         problems = [(tuple(item["loc"]), item["msg"]) for item in error.errors()]
-        raise RigError(file_path, _format(problems, document, file_path)) from None
+        raise RigError(file_path, document.located_problems(file_path, problems, _LABELS)) from None
     resolved = resolve_rig(parsed, file_path)
     if resolved.problems:
-        raise RigError(file_path, _format(resolved.problems, document, file_path))
+        raise RigError(file_path, document.located_problems(file_path, resolved.problems, _LABELS))
     assert resolved.definition is not None and resolved.pad_path is not None
     simulators = None
     if parsed.simulators is not None:
@@ -163,30 +166,3 @@ def parse_endpoint(text: str) -> tuple[str, tuple[str, int]]:
     if match is None or not 0 < int(match.group(3)) < 65536:
         raise ValueError(f"endpoint {text!r} is not PLC=HOST:PORT (e.g. PROP=10.0.45.11:502)")
     return match.group(1), (match.group(2), int(match.group(3)))
-
-
-def _format(
-    problems: list[tuple[Location, str]], document: YamlWithLines, file_path: Path
-) -> list[str]:
-    ordered = sorted(problems, key=lambda problem: document.line_of(problem[0]))
-    return [
-        f"{file_path}:{document.line_of(location)}: {_field_name(location, document.data)}: "
-        f"{message}"
-        for location, message in ordered
-    ]
-
-
-def _field_name(location: Location, data: object) -> str:
-    """A readable field path, naming list items by their id or tag when they have one."""
-    parts: list[str] = []
-    node = data
-    for part in location:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            node = node[part]
-            label = node.get("id") or node.get("tag") if isinstance(node, dict) else node
-            item = f"[{label}]" if isinstance(label, str) else f"[{part}]"
-            parts[-1:] = [f"{parts[-1]}{item}"] if parts else [item]
-            continue
-        parts.append(str(part))
-        node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts) or "document"

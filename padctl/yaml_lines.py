@@ -45,6 +45,35 @@ class YamlWithLines:
                 return line
         return 1
 
+    def field_name(self, location: Location, labels: tuple[str, ...]) -> str:
+        """A readable field path: a list item is named by the first of `labels` it has as a
+        key ('tags[LOX-LT-001].range'), by its own text if it is one, else by its index."""
+        parts: list[str] = []
+        node = self.data
+        for part in location:
+            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+                node = node[part]
+                label = node if isinstance(node, str) else None
+                if isinstance(node, dict):
+                    label = next((node[key] for key in labels if node.get(key)), None)
+                item = f"[{label}]" if isinstance(label, str) else f"[{part}]"
+                parts[-1:] = [f"{parts[-1]}{item}"] if parts else [item]
+                continue
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+        return ".".join(parts) or "document"
+
+    def located_problems(
+        self, path: Path, problems: list[tuple[Location, str]], labels: tuple[str, ...]
+    ) -> list[str]:
+        """Problems at places in this document as 'file:line: field: problem', in file order
+        (fields named as by `field_name`)."""
+        ordered = sorted(problems, key=lambda problem: self.line_of(problem[0]))
+        return [
+            f"{path}:{self.line_of(location)}: {self.field_name(location, labels)}: {message}"
+            for location, message in ordered
+        ]
+
     def validation_problems(self, path: Path, error: ValidationError) -> list[str]:
         """Each of a model's complaints about this document as 'file:line: field: problem'
         (the field as a dotted path, 'document' for the whole)."""

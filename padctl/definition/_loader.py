@@ -20,6 +20,9 @@ from padctl.definition._model import (
 )
 from padctl.yaml_lines import DataFileError, Location, YamlWithLines, load_yaml_with_lines
 
+# A list item in an error is named by these keys: a tag by its name, a PLC by its id.
+_LABELS = ("name", "id")
+
 
 class DefinitionError(Exception):
     """A definition file is invalid; `problems` lists each as 'file:line: field: problem'."""
@@ -56,41 +59,18 @@ def validate_pad_document(document: YamlWithLines, file_path: Path) -> PadDefini
     except ValidationError as error:
         for item in error.errors():
             problems.append((_clean_location(item["loc"]), item["msg"]))
-        raise DefinitionError(file_path, _format(problems, document, file_path)) from None
+        raise DefinitionError(
+            file_path, document.located_problems(file_path, problems, _LABELS)
+        ) from None
     problems.extend(_cross_check(definition))
     if problems:
-        raise DefinitionError(file_path, _format(problems, document, file_path))
+        raise DefinitionError(file_path, document.located_problems(file_path, problems, _LABELS))
     return definition
 
 
 def _clean_location(location: tuple[Any, ...]) -> Location:
     # pydantic puts the discriminator's tag ("modbus"/"opcua") into the path of union members.
     return tuple(part for part in location if part not in ("modbus", "opcua"))
-
-
-def _format(
-    problems: list[tuple[Location, str]], document: YamlWithLines, file_path: Path
-) -> list[str]:
-    formatted = []
-    for location, message in sorted(problems, key=lambda p: document.line_of(p[0])):
-        field = _field_name(location, document.data)
-        formatted.append(f"{file_path}:{document.line_of(location)}: {field}: {message}")
-    return formatted
-
-
-def _field_name(location: Location, data: Any) -> str:
-    """A readable field path, naming list items by their name or id when they have one."""
-    parts: list[str] = []
-    node = data
-    for part in location:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            node = node[part]
-            label = node.get("name") or node.get("id") if isinstance(node, dict) else None
-            parts[-1:] = [f"{parts[-1]}[{label or part}]"] if parts else [f"[{part}]"]
-            continue
-        parts.append(str(part))
-        node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts) or "document"
 
 
 _INTEGER_TYPES = {TagType.UINT16, TagType.INT16, TagType.INT32, TagType.UINT32}
