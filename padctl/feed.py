@@ -174,7 +174,7 @@ class StationFeed:
                 "State": countdown.state.name,
                 "T": round(countdown.t_now(), 1),
                 "L": round(countdown.l_now(), 1),
-                "Hold reason": countdown.hold_reason or "",
+                "Hold reason": countdown.status.hold_reason or "",
                 "Rate": station.clock.rate,
             }
         values[SUBSYSTEMS_GROUP] = {

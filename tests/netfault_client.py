@@ -105,7 +105,7 @@ async def main(args: argparse.Namespace) -> int:
                         "q": {name: sample.quality.value for name, sample in samples.items()},
                         "count": countdown.state.name,
                         "t": round(countdown.t_now(), 3),
-                        "hold": countdown.hold_reason,
+                        "hold": countdown.status.hold_reason,
                         "sub": {name: s.machine_state for name, s in subsystems.items()},
                         "mode": {name: s.mode.value for name, s in subsystems.items()},
                     }

@@ -349,7 +349,7 @@ async def test_one_failed_encoder_no_longer_holds_the_count_both_do(tmp_path: Pa
             assert alarm_raised
             t_failed = countdown.t_now()
             assert await rig.wait(lambda: countdown.t_now() > t_failed + 5, 30)
-            assert countdown.state.name == "COUNTING", countdown.hold_reason
+            assert countdown.state.name == "COUNTING", countdown.status.hold_reason
             alarm = rig.alarms.get("LCC-ERC-003-SENSOR")
             assert alarm.state is AlarmState.UNACK and "ERC-ZT-502 BAD" in alarm.detail
             rig.model.sensor_override("ERC-ZT-502", None)
@@ -359,9 +359,9 @@ async def test_one_failed_encoder_no_longer_holds_the_count_both_do(tmp_path: Pa
             rig.model.sensor_override("ERC-ZT-502", math.nan)
             rig.model.sensor_override("ERC-ZT-501", math.nan)  # float32: NaN reads BAD
             assert await rig.wait(lambda: countdown.state.name == "HOLDING", 30)
-            assert countdown.hold_reason.startswith(
+            assert countdown.status.hold_reason.startswith(
                 "LCC LCC-ERC-003 Erector angle (redundant encoders): 0 of 2 GOOD, min_good 1: "
-            ), countdown.hold_reason
+            ), countdown.status.hold_reason
             assert countdown.state.name == "HOLDING"
         finally:
             await countdown.stop()

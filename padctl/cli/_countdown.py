@@ -319,9 +319,9 @@ async def _drive(
             applied = await simulated.inject(command)
             typer.echo(f"{format_t_time(countdown.t_now())}  INJECT     {applied}")
         if countdown.state is CountState.HOLDING:
-            if not countdown.resumable:
+            if not countdown.status.resumable:
                 if recycle_to is None or recycled:
-                    return f"CUTOFF: {countdown.hold_reason}"
+                    return f"CUTOFF: {countdown.status.hold_reason}"
                 recycled = True
                 await simulated.simulator.clear_faults()  # the fault found and fixed
                 typer.echo(
@@ -331,14 +331,14 @@ async def _drive(
                 try:
                     await countdown.recycle(actor="test_conductor", point=recycle_to)
                 except CountdownRefused as refused:
-                    return f"CUTOFF: {countdown.hold_reason}; {refused}"
+                    return f"CUTOFF: {countdown.status.hold_reason}; {refused}"
                 continue
-            after_recycle = recycled and countdown.hold_reason.startswith("recycled to")
-            if countdown.hold_id is None and not after_recycle:
-                return f"HOLD: {countdown.hold_reason}"  # nobody here for it
-            poll = countdown.poll
+            after_recycle = recycled and countdown.status.hold_reason.startswith("recycled to")
+            if countdown.status.hold_id is None and not after_recycle:
+                return f"HOLD: {countdown.status.hold_reason}"  # nobody here for it
+            poll = countdown.status.poll
             if poll is not None and not poll.all_go and not auto:
-                return f"HOLD: {countdown.hold_reason}: the poll needs --auto"
+                return f"HOLD: {countdown.status.hold_reason}: the poll needs --auto"
             if poll is not None and not poll.all_go:
                 for position in poll.missing:
                     await countdown.answer_poll(
@@ -348,9 +348,9 @@ async def _drive(
                 try:
                     await countdown.resume(actor="test_conductor")
                 except CountdownRefused as refused:
-                    return f"HOLD: {countdown.hold_reason}; {refused}"
+                    return f"HOLD: {countdown.status.hold_reason}; {refused}"
         await clock.wall_sleep(0.01)
-    return str(countdown.result)
+    return str(countdown.status.result)
 
 
 SETTLE_WALL_S = 20.0

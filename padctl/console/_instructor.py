@@ -1,9 +1,10 @@
 """An instructor's controls of a training run, as console commands (`train.*`).
 
 Only a server started by `padctl train` has them: its station handle's injector is the
-training run itself (padctl.training.Trainer), which answers the `InstructorControls`
-protocol below. Refusals come back with code `training` (or `unavailable` on any other
-server); every accepted control is journaled like any console command.
+training run's controls (padctl.training.InstructorControls), which answer the
+`InstructorControls` protocol below. Refusals come back with code `training` (or
+`unavailable` on any other server); every accepted control is journaled like any console
+command.
 
 The controls are console commands declared in INSTRUCTOR_COMMANDS (the catalogue; the table
 in docs/console-protocol.md is generated from it): `train.status` (the run: scenario, rate,

@@ -183,7 +183,7 @@ class StateTracker:
         running = state.name in ("COUNTING", "TERMINAL_COUNT")
         upcoming = [e for e in sequence.events if e.t_s > t_s or (state.name == "IDLE")]
         next_event = upcoming[0] if upcoming else None
-        poll = countdown.poll
+        poll = countdown.status.poll
         stale = [plc_id for plc_id, plc in plcs.items() if not plc["fresh"]]
         return {
             "loaded": True,
@@ -201,8 +201,8 @@ class StateTracker:
             "requested_rate": self._station.plant.pace.requested_rate,
             "rate_limited_by": self._station.plant.pace.reason,
             "at": self._epoch(),
-            "hold_reason": countdown.hold_reason,
-            "resumable": countdown.resumable,
+            "hold_reason": countdown.status.hold_reason,
+            "resumable": countdown.status.resumable,
             "next_event": None
             if next_event is None
             else {
@@ -230,7 +230,7 @@ class StateTracker:
                 {"id": p.id, "t_s": p.t_s, "t_text": format_t_time(p.t_s)}
                 for p in sequence.recycle_points
             ],
-            "result": countdown.result,
+            "result": countdown.status.result,
             "data_fresh": not stale,
             "stale_plcs": stale,
             "start_blocked": self._station.start_problems() if state.name == "IDLE" else [],

@@ -109,8 +109,8 @@ def take_checkpoint(countdown: Countdown) -> CountdownCheckpoint:
             RunningRecord(index, len(under_way.pending), under_way.waiting, under_way.event.name)
         )
     upcoming = countdown.next_event()
-    poll = countdown.poll
-    hold_until_s = countdown._hold_until_s
+    poll = countdown.status.poll
+    hold_until_s = countdown.status.hold_until_s
     return CountdownCheckpoint(
         sequence=countdown.sequence.name,
         profile=countdown.sequence.profile,
@@ -122,14 +122,14 @@ def take_checkpoint(countdown: Countdown) -> CountdownCheckpoint:
         next_event=countdown.events.next_index,
         next_event_name="" if upcoming is None else upcoming.name,
         running=tuple(running),
-        hold_reason=countdown.hold_reason,
-        hold_id=countdown.hold_id,
+        hold_reason=countdown.status.hold_reason,
+        hold_id=countdown.status.hold_id,
         hold_remaining_s=None if hold_until_s is None else max(0.0, hold_until_s - now_s),
         poll_positions=None if poll is None else poll.positions,
         poll_answers={} if poll is None else dict(poll.answers),
-        resumable=countdown.resumable,
-        result=countdown.result,
-        pending_scrub=countdown._pending_scrub,
+        resumable=countdown.status.resumable,
+        result=countdown.status.result,
+        pending_scrub=countdown.status.pending_scrub,
         flags=dict(countdown._context.flags),
     )
 
@@ -195,23 +195,23 @@ async def restore_checkpoint(
         if (index := _event_index(sequence, record.event, record.name, None)) < len(events)
     ]
     countdown.events.tickets = []
-    countdown.hold_reason = checkpoint.hold_reason
-    countdown._hold_id = checkpoint.hold_id
+    countdown.status.hold_reason = checkpoint.hold_reason
+    countdown.status.hold_id = checkpoint.hold_id
     remaining_s = checkpoint.hold_remaining_s
-    countdown._hold_until_s = None if remaining_s is None else now_s + remaining_s
+    countdown.status.hold_until_s = None if remaining_s is None else now_s + remaining_s
     positions = checkpoint.poll_positions
-    countdown.poll = (
+    countdown.status.poll = (
         None if positions is None else Poll(tuple(positions), dict(checkpoint.poll_answers))
     )
-    countdown.resumable = checkpoint.resumable
-    countdown.result = checkpoint.result
-    countdown._pending_scrub = checkpoint.pending_scrub
+    countdown.status.resumable = checkpoint.resumable
+    countdown.status.result = checkpoint.result
+    countdown.status.pending_scrub = checkpoint.pending_scrub
     for flag, value in checkpoint.flags.items():
         countdown._context.set(flag, value)
     if checkpoint.count_state is S.SECURED:
-        countdown._done.set()
+        countdown.status.done.set()
     else:
-        countdown._done.clear()
+        countdown.status.done.clear()
     where = f"checkpoint {label} " if label else "a checkpoint "
     countdown.record.emit(
         "RESTORED", f"count restored to {where}at {format_t_time(checkpoint.t_s)} by {actor}"

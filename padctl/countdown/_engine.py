@@ -24,13 +24,14 @@ from padctl.countdown._events import EventRunner, StopReason
 from padctl.countdown._lcc import Criterion
 from padctl.countdown._lcc_watch import LccWatch
 from padctl.countdown._path_steps import PathSteps
-from padctl.countdown._paths import CountdownPaths
+from padctl.countdown._paths import CountPaths
 from padctl.countdown._sequence import CountdownSequence, Event
 from padctl.countdown._timeline import (
     RUNNING,
     CountdownRefused,
     CountEvent,
     CountState,
+    CountStatus,
     CountTrigger,
     Poll,
     attach_count_machine,
@@ -48,7 +49,7 @@ S = CountState
 T = CountTrigger
 
 
-class Countdown(CountdownPaths):
+class Countdown:
     """Runs one countdown sequence against the subsystems, watching the LCC the whole time."""
 
     machine_state: str  # the state machine's (attach_count_machine)
@@ -76,16 +77,10 @@ class Countdown(CountdownPaths):
         self._clock = clock
         self._context = context
         self.clocks = CountClocks(clock, sequence.start_t_s)
-        self.hold_reason = ""
-        self._hold_id: str | None = None
-        self._hold_until_s: float | None = None  # built-in hold: clock time it may end
-        self.poll: Poll | None = None
-        self.resumable = True
+        self.status = CountStatus()
         self.record = CountRecord(self.clocks, plant.journal, lambda: self.machine_state, on_event)
         self.timeline = self.record.timeline  # what the console and the CLI show
-        self.result = ""  # LIFTOFF, or why the count ended
         self._task: asyncio.Task[None] | None = None
-        self._done = asyncio.Event()
         self._lock = asyncio.Lock()
         # A change of any tag an LCC reads, or a command's outcome, wakes the loop at once:
         # the reaction time is set by the PLC poll period, not by the engine's tick.
@@ -99,9 +94,23 @@ class Countdown(CountdownPaths):
             record=self.record,
             wake=self._wake,
         )
-        self._pending_scrub = ""
-        self.steps = PathSteps(
+        steps = PathSteps(
             subsystems=subsystems, plant=plant, clock=clock, record=self.record, alarms=alarms
+        )
+        self.paths = CountPaths(  # cutoff, safing, scrub, recycle, recovery, liftoff
+            sequence=sequence,
+            subsystems=subsystems,
+            plant=plant,
+            clock=clock,
+            context=context,
+            clocks=self.clocks,
+            record=self.record,
+            events=self.events,
+            steps=steps,
+            status=self.status,
+            state=lambda: self.state,
+            trigger=self._trigger,
+            hold=lambda reason: self._hold(reason, built_in=None),
         )
         self._window_task: asyncio.Task[None] | None = None
         attach_count_machine(self)
@@ -113,18 +122,12 @@ class Countdown(CountdownPaths):
 
     @property
     def done(self) -> bool:
-        return self._done.is_set()
+        return self.status.done.is_set()
 
     def hold_remaining_s(self) -> float | None:
         """Clock seconds left in the built-in hold the count is in (None outside one)."""
-        if self._hold_until_s is None:
-            return None
-        return max(0.0, self._hold_until_s - self._clock.now())
-
-    @property
-    def hold_id(self) -> str | None:
-        """The built-in hold the count is in, if it is in one."""
-        return self._hold_id
+        until_s = self.status.hold_until_s
+        return None if until_s is None else max(0.0, until_s - self._clock.now())
 
     def t_now(self) -> float:
         """The T clock: runs while counting, stopped in holds."""
@@ -156,7 +159,10 @@ class Countdown(CountdownPaths):
 
     # ---- journal and timeline -----------------------------------------------------------------
     async def _state_changed(self, event: Any) -> None:
-        payload = {"trigger": event.event.name.removeprefix("t_"), "reason": self.hold_reason}
+        payload = {
+            "trigger": event.event.name.removeprefix("t_"),
+            "reason": self.status.hold_reason,
+        }
         self.record.journal_soon("countdown_state", payload)
 
     # ---- operator commands ------------------------------------------------------------------
@@ -180,7 +186,7 @@ class Countdown(CountdownPaths):
         """An unplanned hold; inside the terminal count a hold is a cutoff."""
         async with self._lock:
             if self.state is S.TERMINAL_COUNT:
-                await self._cutoff(f"hold called in terminal count by {actor}: {reason}")
+                await self.paths.cutoff(f"hold called in terminal count by {actor}: {reason}")
                 return
             if self.state is not S.COUNTING:
                 raise CountdownRefused("hold", f"the count is {self.state.value}")
@@ -195,10 +201,10 @@ class Countdown(CountdownPaths):
     def _check_resume(self) -> None:
         if self.state is not S.HOLDING:
             raise CountdownRefused("resume", f"the count is {self.state.value}")
-        if not self.resumable:
-            raise CountdownRefused("resume", f"{self.hold_reason}: recycle or scrub instead")
-        if self.poll is None or not self.poll.all_go:
-            missing = ["(no poll open)"] if self.poll is None else self.poll.missing
+        if not self.status.resumable:
+            raise CountdownRefused("resume", f"{self.status.hold_reason}: recycle or scrub instead")
+        if self.status.poll is None or not self.status.poll.all_go:
+            missing = ["(no poll open)"] if self.status.poll is None else self.status.poll.missing
             raise CountdownRefused(
                 "resume", "GO/NO-GO poll incomplete: no GO from " + ", ".join(missing)
             )
@@ -213,7 +219,8 @@ class Countdown(CountdownPaths):
         for subsystem in self.subsystems.values():
             if subsystem.mode is Mode.MANUAL:  # e.g. after a restart: the sequence drives again
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
-        self.hold_reason, self._hold_id, self._hold_until_s, self.poll = "", None, None, None
+        status = self.status
+        status.hold_reason, status.hold_id, status.hold_until_s, status.poll = "", None, None, None
         # A command that faulted has been answered by this hold and its poll: forget it, or
         # it would hold the count again at once.
         self.events.forget_answered()
@@ -222,13 +229,14 @@ class Countdown(CountdownPaths):
 
     async def answer_poll(self, *, position: str, go: bool, actor: str) -> None:
         """One position's GO or NO-GO, journaled with who and when."""
-        if self.poll is None:
+        if self.status.poll is None:
             raise CountdownRefused("poll", "no GO/NO-GO poll is open")
-        if position not in self.poll.positions:
+        if position not in self.status.poll.positions:
             raise CountdownRefused(
-                "poll", f"no position {position!r} (positions: {', '.join(self.poll.positions)})"
+                "poll",
+                f"no position {position!r} (positions: {', '.join(self.status.poll.positions)})",
             )
-        self.poll.answers[position] = go
+        self.status.poll.answers[position] = go
         await self.record.journal("poll_answer", {"position": position, "go": go}, actor)
         self.record.emit("POLL", f"{position}: {'GO' if go else 'NO-GO'} ({actor})")
 
@@ -237,14 +245,28 @@ class Countdown(CountdownPaths):
         async with self._lock:
             if self.state not in (S.COUNTING, S.HOLDING, S.TERMINAL_COUNT):
                 raise CountdownRefused("abort", f"the count is {self.state.value}")
-            await self._cutoff(f"abort by {actor}: {reason}")
+            await self.paths.cutoff(f"abort by {actor}: {reason}")
 
     async def scrub(self, *, actor: str, reason: str) -> None:
         """Give up today's attempt: detank, vent, secure the pad."""
         async with self._lock:
             if self.state not in (S.COUNTING, S.HOLDING):
                 raise CountdownRefused("scrub", f"the count is {self.state.value}")
-            await self._scrub(f"{reason} (by {actor})")
+            await self.paths.scrub(f"{reason} (by {actor})")
+
+    async def recycle(self, *, actor: str, point: str) -> None:
+        """Back to a recycle point's T-time, once its re-entry conditions hold; stays holding."""
+        async with self._lock:
+            await self.paths.recycle(actor=actor, point=point)
+
+    async def recover(self, entries: list[Any], *, actor: str = "padctl") -> bool:
+        """After a restart: if the journal's `countdown_state` and `countdown_event` rows
+        (oldest first) show a count under way, come up HOLDING (`CountPaths.recover`) and
+        watch the pad again. Nothing resumes by itself."""
+        if not await self.paths.recover(entries, actor=actor):
+            return False
+        self._task = asyncio.create_task(self._supervise(), name="countdown")
+        return True
 
     # ---- checkpoints (padctl.countdown._checkpoint) -----------------------------------------
     def checkpoint(self) -> CountdownCheckpoint:
@@ -278,16 +300,16 @@ class Countdown(CountdownPaths):
             log.exception("countdown_crashed")
             self.record.emit("CRASH", f"sequence task failed: {error!r}; safing the pad")
             await self.record.journal("countdown_crashed", {"error": repr(error)})
-            await self._safe_all(f"sequence crashed: {error!r}")
-            self.result = f"CRASHED: {error!r}"
-            self._done.set()
+            await self.paths.safe_all(f"sequence crashed: {error!r}")
+            self.status.result = f"CRASHED: {error!r}"
+            self.status.done.set()
 
     async def _run(self) -> None:
         while self.state is not S.SECURED:
             async with self._lock:
                 await self.step()
                 self._pace_windows()
-            if self._done.is_set():
+            if self.status.done.is_set():
                 return
             self._wake.clear()
             sleep_s, floor_wall_s = self._sleep()
@@ -310,7 +332,7 @@ class Countdown(CountdownPaths):
         state = self.state
         self._pace_windows()
         if state in RUNNING:
-            if await self._stop_for(self._violation()):
+            if await self.paths.stop_for(self._violation()):
                 return
             self.events.begin_due()
             self._pace_windows()
@@ -318,7 +340,7 @@ class Countdown(CountdownPaths):
                 outcome = await self.events.advance(running)
                 if isinstance(outcome, Event):  # it ends in a built-in hold
                     await self._hold(f"built-in hold {outcome.hold_id}", built_in=outcome)
-                elif await self._stop_for(outcome):
+                elif await self.paths.stop_for(outcome):
                     return
                 if self.state not in RUNNING:
                     return
@@ -327,20 +349,22 @@ class Countdown(CountdownPaths):
                 await self._trigger(T.ENTER_TERMINAL_COUNT)
                 self.record.emit("TERMINAL", "automatic terminal count")
             if self.state is S.TERMINAL_COUNT and self.t_now() >= 0:
-                await self._check_liftoff()
-        elif state is S.HOLDING and self._hold_until_s is not None:
-            if self._clock.now() >= self._hold_until_s and (self.poll is None or self.poll.all_go):
+                await self.paths.check_liftoff()
+        elif state is S.HOLDING and self.status.hold_until_s is not None:
+            if self._clock.now() >= self.status.hold_until_s and (
+                self.status.poll is None or self.status.poll.all_go
+            ):
                 try:
-                    self._check_resume() if self.poll is not None else None
+                    self._check_resume() if self.status.poll is not None else None
                 except CountdownRefused as refused:
                     self.record.emit("HOLDING", f"built-in hold cannot end: {refused.reason}")
-                    self._hold_until_s = None
-                    self.hold_reason = refused.reason
+                    self.status.hold_until_s = None
+                    self.status.hold_reason = refused.reason
                     return
                 await self._resume("countdown (built-in hold complete)")
                 return
         if state in (S.COUNTING, S.HOLDING):
-            self._check_window()
+            self._window_task = self.paths.check_window(self._lock) or self._window_task
 
     def _pace_windows(self) -> None:
         """Tell the rate governor the timing windows in play: the running events' `within_s`
@@ -352,17 +376,6 @@ class Countdown(CountdownPaths):
             self._plant.pace.close_window("events")
         self._lcc.pace(t_s=self.t_now(), terminal_count=self.state is S.TERMINAL_COUNT)
 
-    async def _stop_for(self, reason: StopReason | None) -> bool:
-        """Hold (or, in the terminal count and for a cutoff reason, cut off); False if no reason."""
-        if reason is None:
-            return False
-        text, cuts = reason
-        if self.state is S.TERMINAL_COUNT and cuts:
-            await self._cutoff(text)
-        else:
-            await self._hold(text, built_in=None)
-        return True
-
     def _violation(self) -> StopReason | None:
         """The first reason to stop: an LCC violation, or a sequence command that faulted."""
         reason = self._lcc.reason_to_stop(t_s=self.t_now(), now_s=self._clock.now())
@@ -373,24 +386,12 @@ class Countdown(CountdownPaths):
     async def _hold(self, reason: str, *, built_in: Event | None) -> None:
         # Everything a console shows of the hold is set before the state changes.
         self.clocks.stop_t()
-        self.hold_reason = reason
-        self._hold_id = built_in.hold_id if built_in else None
-        self._hold_until_s = self._clock.now() + built_in.hold_s if built_in else None
+        status = self.status
+        status.hold_reason = reason
+        status.hold_id = built_in.hold_id if built_in else None
+        status.hold_until_s = self._clock.now() + built_in.hold_s if built_in else None
         needs_poll = built_in is None or built_in.poll
-        self.poll = Poll(self.sequence.positions) if needs_poll else None
+        status.poll = Poll(self.sequence.positions) if needs_poll else None
         if self.state is not S.HOLDING:
             await self._trigger(T.HOLD)
         self.record.emit("HOLD", reason + (" - GO/NO-GO poll open" if needs_poll else ""))
-
-    def _check_window(self) -> None:
-        """Scrub once T-0, with the built-in holds still to come, would fall after the
-        launch window closes."""
-        reason = self.sequence.window_missed(t_s=self.t_now(), l_s=self.l_now())
-        if reason and not self._pending_scrub:
-            self._pending_scrub = reason
-            self._window_task = asyncio.create_task(self._locked_scrub(reason))
-
-    async def _locked_scrub(self, reason: str) -> None:
-        async with self._lock:
-            if self.state in (S.COUNTING, S.HOLDING):
-                await self._scrub(reason)

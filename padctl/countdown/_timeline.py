@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
@@ -140,6 +141,21 @@ class Poll:
     @property
     def missing(self) -> list[str]:
         return [p for p in self.positions if self.answers.get(p) is not True]
+
+
+@dataclass
+class CountStatus:
+    """What a count says of itself besides its state, kept by the engine and its paths and
+    read by consoles, the CLI and checkpoints."""
+
+    hold_reason: str = ""
+    hold_id: str | None = None  # the built-in hold the count is in
+    hold_until_s: float | None = None  # clock time a built-in hold may end
+    poll: Poll | None = None
+    resumable: bool = True
+    result: str = ""  # LIFTOFF, or why the count ended
+    pending_scrub: str = ""  # the launch window is missed: a scrub is on its way
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def epoch_of(iso_text: str) -> float:

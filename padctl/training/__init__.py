@@ -19,7 +19,7 @@ from padctl.training._checkpoints import (
     stale_sources,
 )
 from padctl.training._console import TrainingConsole, open_console
-from padctl.training._controls import TrainingRefused
+from padctl.training._controls import InstructorControls
 from padctl.training._history import DEFAULT_HISTORY_FILE, RunRecord, record_run, runs
 from padctl.training._plan import (
     TEAM_ONLY,
@@ -40,6 +40,7 @@ from padctl.training._run import (
     nominal_checkpoints,
     run_training,
 )
+from padctl.training._run_state import TrainingRefused
 from padctl.training._scenario import (
     FaultWords,
     FaultWordsOf,
@@ -61,6 +62,7 @@ __all__ = [
     "ExpectedResponse",
     "FaultWords",
     "FaultWordsOf",
+    "InstructorControls",
     "Note",
     "PadFactory",
     "PadSimulator",

@@ -129,7 +129,7 @@ class Autopilot:
         if response.kind is K.RESUME:
             return (
                 state is CountState.HOLDING
-                and station.countdown.resumable
+                and station.countdown.status.resumable
                 and not (station.stale_plcs())
             )
         if response.kind is K.RECYCLE:
@@ -174,13 +174,17 @@ class Autopilot:
 
     async def _answer_built_in_poll(self) -> None:
         countdown = self._trainer.station.countdown
-        poll = countdown.poll
-        if countdown.state is not CountState.HOLDING or countdown.hold_id is None or poll is None:
+        poll = countdown.status.poll
+        if (
+            countdown.state is not CountState.HOLDING
+            or countdown.status.hold_id is None
+            or poll is None
+        ):
             return
         await self._poll_go()
 
     async def _poll_go(self) -> None:
-        poll = self._trainer.station.countdown.poll
+        poll = self._trainer.station.countdown.status.poll
         if poll is None:
             return
         for position in poll.missing:

@@ -1,9 +1,10 @@
 """The console of a training run: the same command desk the browsers use, served or not.
 
-The trainer is the station handle's injector, so the desk's `train.*` commands (the
-instructor's) and `sim.inject` (an admin's) reach it. Programs (the autopilot, tests, the
-instructor's terminal) give their commands through `TrainingConsole.send`, as a named
-user, down the same path as a browser's: roles, authority, two steps, journal.
+The trainer's instructor controls are the station handle's injector, so the desk's `train.*`
+commands (the instructor's) and `sim.inject` (an admin's) reach them. Programs (the
+autopilot, tests, the instructor's terminal) give their commands through
+`TrainingConsole.send`, as a named user, down the same path as a browser's: roles,
+authority, two steps, journal.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ async def open_console(
     port: int = 0,
 ) -> AsyncIterator[TrainingConsole]:
     """The run's console: in this process only, or also served to browsers (`serve`)."""
-    handle = StationHandle(trainer.station, injector=trainer)
+    handle = StationHandle(trainer.station, injector=trainer.controls)
     with tempfile.TemporaryDirectory(prefix="padctl-train-users-") as scratch:
         config = ConsoleConfig(
             users=users or UsersFile(path=Path(scratch) / "users.yaml"),

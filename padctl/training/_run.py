@@ -136,7 +136,7 @@ async def run_training(
                 helpers = [asyncio.ensure_future(work(session)) for work in beside]
                 team_task = None if team_work is None else asyncio.ensure_future(team_work)
                 if not options.start_paused:
-                    await trainer.resume(actor="instructor")
+                    await trainer.controls.resume(actor="instructor")
                 workers = [*helpers, *([team_task] if team_task else [])]
                 try:
                     end_reason = await _until_ended(trainer, workers)
@@ -152,7 +152,7 @@ async def run_training(
                     await trainer.stop()
             entries = await station.journal.entries()
             score = score_run(plan, entries)
-            result = station.countdown.result
+            result = station.countdown.status.result
             count_state = station.countdown.state.value
     report = None
     if options.report is not None:
@@ -188,7 +188,7 @@ async def _until_ended(trainer: Trainer, workers: Sequence[asyncio.Future[Any]])
                 error = None if task is ended or task.cancelled() else task.exception()
                 if error is not None:
                     if not trainer.ended.is_set():
-                        await trainer.end(actor="trainer", reason=f"failed: {error!r}")
+                        await trainer.controls.end(actor="trainer", reason=f"failed: {error!r}")
                     raise error
         return ended.result()
     finally:

@@ -5,7 +5,8 @@ time or when the team recycles or resumes (the pad crew's repair). A declared ho
 range) holds the count in the instructor's name and holds it again if the team resumes
 while it lasts. At every built-in hold the whole run is checkpointed, for the instructor to
 jump back to. Every fact is journaled (`training_*` rows) so that the run can be scored
-from the journal alone. The instructor's controls are in `_controls.py`.
+from the journal alone. The instructor's controls are a part of it (`controls`,
+`_controls.py`), sharing the run's status and faults in play (`_run_state.py`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,18 @@ import structlog
 
 from padctl.clock import ScaledClock, wait_event
 from padctl.countdown import CountdownRefused, CountEvent, CountState, format_t_time
+from padctl.pace import Pace
 from padctl.station import Station
 from padctl.tasks import cancel_and_wait
-from padctl.training._checkpoints import PadSimulator, StationCheckpoint, restore_station
-from padctl.training._controls import INSTRUCTOR, Active, InstructorControls, TrainingRefused
+from padctl.training._checkpoints import (
+    PadSimulator,
+    StationCheckpoint,
+    capture_station,
+    restore_station,
+)
+from padctl.training._controls import InstructorControls
 from padctl.training._plan import EndWhen, PlannedFault, TrainingPlan
+from padctl.training._run_state import INSTRUCTOR, Active, FaultsInPlay, RunStatus
 from padctl.training._scoring import SCORED_KINDS, RunScore, ScoredRows, score_rows
 
 log = structlog.get_logger()
@@ -32,7 +40,7 @@ SCORE_EVERY_WALL_S = 0.5  # and scores the run this often, to know when it is ov
 S = CountState
 
 
-class Trainer(InstructorControls):
+class Trainer:
     """One training run: the plan, played on a station over a simulated pad."""
 
     def __init__(
@@ -49,30 +57,49 @@ class Trainer(InstructorControls):
         self.station = station
         self.simulator = simulator
         self.clock = clock
-        self.trainee = trainee
-        self.max_rate = plan.rate
+        self.run = RunStatus(trainee=trainee, max_rate=plan.rate, resume_rate=plan.rate)
+        self.faults = FaultsInPlay(plan)
         self.checkpoints: dict[str, StationCheckpoint] = {}
-        self.ended = asyncio.Event()
-        self.end_reason = ""
-        self.started_clock_s = 0.0
         self.last_score: RunScore | None = None
         self._scored = ScoredRows()
         self._score_lock = asyncio.Lock()
         self._capture_at = sorted(capture_at)
-        self._pending: list[PlannedFault] = list(plan.faults)
-        self._active: dict[str, Active] = {}
-        self._onsets: dict[str, float] = {}
-        self._declared: dict[str, Active] = {}
-        self._resume_rate = plan.rate
-        self._unscripted = 0
-        self._end_at_s: float | None = None
-        self._end_why = ""
         self._start_row = 1
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self.controls = InstructorControls(
+            plan=plan,
+            station=station,
+            simulator=simulator,
+            clock=clock,
+            run=self.run,
+            faults=self.faults,
+            checkpoints=self.checkpoints,
+            lock=self._lock,
+            journal=self._journal,
+            score=self.score,
+            finish=lambda reason, actor: self._finish(reason, actor=actor),
+        )
         station.add_event_listener(self._count_event)
+
+    @property
+    def pace(self) -> Pace:
+        """The rate governor: every rate change of a run goes through it."""
+        return self.station.plant.pace
+
+    @property
+    def ended(self) -> asyncio.Event:
+        return self.run.ended
+
+    @property
+    def end_reason(self) -> str:
+        return self.run.end_reason
+
+    @property
+    def started_clock_s(self) -> float:
+        return self.run.started_clock_s
 
     # ---- life cycle -------------------------------------------------------------------------
     async def start(self, *, start: StationCheckpoint | None = None, paused: bool = False) -> None:
@@ -86,14 +113,14 @@ class Trainer(InstructorControls):
                 actor=INSTRUCTOR,
             )
             self.checkpoints["start"] = start
-        self.started_clock_s = self.clock.now()
+        self.run.started_clock_s = self.clock.now()
         plan = self.plan
         await self._journal(
             "training_started",
             {
                 "scenario": plan.name,
                 "title": plan.title,
-                "trainee": self.trainee,
+                "trainee": self.run.trainee,
                 "rate": plan.rate,
                 "start": None if start is None else start.t_text,
                 "faults": [
@@ -102,7 +129,7 @@ class Trainer(InstructorControls):
                 "expect": [r.label for r in plan.expect],
             },
         )
-        self.pace.request(0.0 if paused else self.max_rate)
+        self.pace.request(0.0 if paused else self.run.max_rate)
         self._task = asyncio.create_task(self._run(), name="trainer")
 
     async def stop(self) -> None:
@@ -113,12 +140,12 @@ class Trainer(InstructorControls):
         if not self.ended.is_set():
             await self._finish("stopped")
         if self.pace.requested_rate == 0:
-            self.pace.request(self._resume_rate)  # let everything stop normally
+            self.pace.request(self.run.resume_rate)  # let everything stop normally
 
     @property
     def onsets(self) -> dict[str, float]:
         """Fault id -> clock seconds of its onset (this attempt)."""
-        return dict(self._onsets)
+        return dict(self.faults.onsets)
 
     async def wait(self) -> str:
         await self.ended.wait()
@@ -141,16 +168,16 @@ class Trainer(InstructorControls):
     async def _tick(self) -> None:
         countdown = self.station.countdown
         now_s = self.clock.now()
-        for fault in list(self._pending):
+        for fault in list(self.faults.pending):
             if self._due(fault):
-                self._pending.remove(fault)
+                self.faults.pending.remove(fault)
                 await self._fire(fault, actor=INSTRUCTOR)
-        for fault_id, active in list(self._active.items()):
+        for fault_id, active in list(self.faults.active.items()):
             if active.until_s is not None and now_s >= active.until_s:
                 await self._clear(fault_id, f"lasted {active.fault.lasts_s:g} s")
-        for fault_id, declared in list(self._declared.items()):
+        for fault_id, declared in list(self.faults.declared.items()):
             if declared.until_s is not None and now_s >= declared.until_s:
-                del self._declared[fault_id]
+                del self.faults.declared[fault_id]
                 await self._journal(
                     "training_fault_cleared", {"id": fault_id, "why": "hold lifted"}
                 )
@@ -166,8 +193,8 @@ class Trainer(InstructorControls):
         while self._capture_at and countdown.t_now() >= self._capture_at[0]:
             label = format_t_time(self._capture_at.pop(0))
             await self.capture(label)
-        if self._end_at_s is not None and now_s >= self._end_at_s:
-            await self._finish(self._end_why)
+        if self.run.end_at_s is not None and now_s >= self.run.end_at_s:
+            await self._finish(self.run.end_why)
         elif now_s - self.started_clock_s >= self.plan.time_limit_s:
             await self._finish(f"time limit ({self.plan.time_limit_s:g} s)")
 
@@ -179,20 +206,20 @@ class Trainer(InstructorControls):
         return running and fault.at_t_s is not None and countdown.t_now() >= fault.at_t_s
 
     async def _check_end(self) -> None:
-        if self._end_at_s is not None or self.ended.is_set():
+        if self.run.end_at_s is not None or self.ended.is_set():
             return
         countdown = self.station.countdown
         score = await self.score()
         if self.plan.end_when is EndWhen.COUNT and countdown.done:
-            self._end_soon(f"count ended: {countdown.result}")
+            self._end_soon(f"count ended: {countdown.status.result}")
         elif self.plan.end_when is EndWhen.RESPONSES and score.all_decided:
             self._end_soon("every expected response scored")
-        elif countdown.done and not self._pending and score.all_decided:
-            self._end_soon(f"count ended: {countdown.result}")
+        elif countdown.done and not self.faults.pending and score.all_decided:
+            self._end_soon(f"count ended: {countdown.status.result}")
 
     def _end_soon(self, why: str) -> None:
-        self._end_at_s = self.clock.now() + self.plan.grace_s
-        self._end_why = why
+        self.run.end_at_s = self.clock.now() + self.plan.grace_s
+        self.run.end_why = why
 
     async def score(self) -> RunScore:
         """The run's score now (responses not yet due are PENDING)."""
@@ -203,12 +230,21 @@ class Trainer(InstructorControls):
             self.last_score = score_rows(self.plan, kept, now_clock_s=self.clock.now())
             return self.last_score
 
+    async def capture(self, label: str) -> StationCheckpoint:
+        """A checkpoint of the whole run now, for the instructor to jump back to."""
+        checkpoint = await capture_station(self.station, self.simulator, label=label)
+        self.checkpoints[label] = checkpoint
+        await self._journal(
+            "training_checkpoint", {"label": label, "t_s": round(checkpoint.count.t_s, 3)}
+        )
+        return checkpoint
+
     # ---- faults -----------------------------------------------------------------------------
     async def _fire(self, fault: PlannedFault, *, actor: str) -> None:
         if fault.hold_reason:
             await self._declare_hold(fault)
             until_s = None if fault.lasts_s is None else self.clock.now() + fault.lasts_s
-            self._declared[fault.id] = Active(fault, fault.hold_reason, until_s)
+            self.faults.declared[fault.id] = Active(fault, fault.hold_reason, until_s)
             applied = f"hold: {fault.hold_reason}"
         else:
             try:
@@ -219,8 +255,8 @@ class Trainer(InstructorControls):
                 )
                 return
             until_s = None if fault.lasts_s is None else self.clock.now() + fault.lasts_s
-            self._active[fault.id] = Active(fault, applied, until_s)
-        self._onsets[fault.id] = self.clock.now()
+            self.faults.active[fault.id] = Active(fault, applied, until_s)
+        self.faults.onsets[fault.id] = self.clock.now()
         await self._journal(
             "training_fault",
             {"id": fault.id, "fault": applied, "trigger": fault.trigger_text, "t_s": self._t()},
@@ -237,7 +273,7 @@ class Trainer(InstructorControls):
                 await self._journal("training_note", {"id": fault.id, "note": str(refused)})
 
     async def _clear(self, fault_id: str, why: str) -> None:
-        active = self._active.pop(fault_id)
+        active = self.faults.active.pop(fault_id)
         undo = self.simulator.undo_of(active.applied)
         if undo:
             await self.simulator.inject(undo)
@@ -247,10 +283,10 @@ class Trainer(InstructorControls):
         """Station listener: repairs on recycle or resume, checkpoints at built-in holds."""
         if event.kind in ("RECYCLE", "RESUME"):
             fixed = "recycle" if event.kind == "RECYCLE" else "resume"
-            for fault_id, active in list(self._active.items()):
+            for fault_id, active in list(self.faults.active.items()):
                 if active.fault.fixed_by == fixed:
                     self._later(self._clear(fault_id, f"repaired during the {fixed}"))
-        hold_id = self.station.countdown.hold_id
+        hold_id = self.station.countdown.status.hold_id
         if event.kind == "HOLD" and hold_id is not None:
             self._later(self.capture(hold_id))
         self._wake.set()
@@ -260,17 +296,13 @@ class Trainer(InstructorControls):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _check_running(self) -> None:
-        if self.ended.is_set():
-            raise TrainingRefused(f"the run has ended ({self.end_reason})")
-
     async def _finish(self, reason: str, *, actor: str = INSTRUCTOR) -> None:
         if self.ended.is_set():
             return
-        self.end_reason = reason
+        self.run.end_reason = reason
         await self._journal(
             "training_ended",
-            {"reason": reason, "result": self.station.countdown.result},
+            {"reason": reason, "result": self.station.countdown.status.result},
             actor=actor,
         )
         self.ended.set()

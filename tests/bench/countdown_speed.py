@@ -92,10 +92,10 @@ async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]
                     await countdown.start(actor="bench")
                     while not countdown.done:
                         if countdown.state.name == "HOLDING":
-                            if not countdown.resumable or countdown.hold_id is None:
+                            if not countdown.status.resumable or countdown.status.hold_id is None:
                                 holds += 1  # an unplanned hold or a cutoff: not nominal
                                 break
-                            poll = countdown.poll
+                            poll = countdown.status.poll
                             for position in poll.missing if poll is not None else []:
                                 await countdown.answer_poll(
                                     position=position, go=True, actor="bench"
@@ -113,7 +113,7 @@ async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]
     errors = event_errors_s(countdown, sequence)
     return {
         "profile": profile,
-        "result": countdown.result or f"STOPPED: {countdown.hold_reason}",
+        "result": countdown.status.result or f"STOPPED: {countdown.status.hold_reason}",
         "sim_seconds": round(sim_s, 1),
         "wall_seconds": round(wall_s, 2),
         "rate": rate,

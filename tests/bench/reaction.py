@@ -116,7 +116,7 @@ async def measure(runs: int, stale_runs: int, scratch: Path) -> dict[str, object
                     await countdown.start(actor="bench")
 
                     async def into_terminal_count(run: int) -> None:
-                        await wait_until(lambda: countdown.poll is not None, 30)
+                        await wait_until(lambda: countdown.status.poll is not None, 30)
                         await countdown.answer_poll(
                             position="test_conductor", go=True, actor="bench"
                         )
@@ -128,7 +128,9 @@ async def measure(runs: int, stale_runs: int, scratch: Path) -> dict[str, object
                         arrivals.clear()
 
                     async def recycle() -> None:
-                        await wait_until(lambda: countdown.hold_reason.startswith("cutoff"), 30)
+                        await wait_until(
+                            lambda: countdown.status.hold_reason.startswith("cutoff"), 30
+                        )
                         await wait_until(lambda: _below(plant.read("LOX-PT-101").value, 3.5), 30)
                         await wait_until(lambda: plant.read("LOX-PT-101").is_good, 30)
                         await plant.wait_watchdogs_clear(30)

@@ -202,8 +202,8 @@ async def faulted_count(
             break
         while pending and clock.now() - started_s >= pending[0][0]:
             await parse_fault(pending.pop(0)[1]).apply(sim, model)
-        if countdown.state is CountState.HOLDING and countdown.resumable:
-            poll = countdown.poll
+        if countdown.state is CountState.HOLDING and countdown.status.resumable:
+            poll = countdown.status.poll
             if poll is not None:
                 for position in positions:
                     if poll.answers.get(position) is not True:
@@ -218,7 +218,7 @@ async def faulted_count(
         "sim_seconds": round(clock.now() - started_s, 1),
         "t_reached": format_t_time(countdown.t_now()),
         "state": countdown.state.name,
-        "hold_reason": countdown.hold_reason,
+        "hold_reason": countdown.status.hold_reason,
         "faults_played": len(COUNT_FAULTS) - len(pending),
         "holds": sum(1 for e in countdown.timeline if e.kind == "HOLD"),
         "resumes": resumes,
