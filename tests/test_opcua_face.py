@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +22,8 @@ import typer
 
 from padctl.cli._opcua_face_options import opcua_face_settings_or_exit
 from padctl.cli._serve import simulated_station
-from padctl.console import StationHandle
+from padctl.console import Role, StationHandle, UsersFile
+from padctl.definition import load_pad_definition
 from padctl.opcua_face import (
     SERVER_ALARM_ID,
     UNECE_UNITS_URI,
@@ -31,6 +34,7 @@ from padctl.opcua_face import (
 from tests.console_fixtures import reference_test_flight
 from tests.e2e_fixtures import wait_until
 from tests.opcua_pki import Pki, make_pki
+from tests.processes import PADCTL
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -84,7 +88,14 @@ async def scada_rig(folder: Path, pki: Pki) -> AsyncIterator[Rig]:
 
 async def scada_client(rig: Rig, *args: str, pki: Pki | None, rogue: bool = False) -> Any:
     """Run the other-stack client against the face; its JSON result."""
-    command = [sys.executable, str(CLIENT), rig.face.endpoint, "--pad", rig.pad, *args]
+    return await scada_client_at(rig.face.endpoint, rig.pad, *args, pki=pki, rogue=rogue)
+
+
+async def scada_client_at(
+    endpoint: str, pad: str, *args: str, pki: Pki | None, rogue: bool = False
+) -> Any:
+    """Run the other-stack client against the face at `endpoint`; its JSON result."""
+    command = [sys.executable, str(CLIENT), endpoint, "--pad", pad, *args]
     if pki is not None:
         cert, key = (
             (pki.rogue_client_cert, pki.rogue_client_key)
@@ -186,6 +197,77 @@ async def test_a_face_whose_server_ends_is_an_alarm(tmp_path: Path, pki: Pki) ->
             return alarms.get(SERVER_ALARM_ID).condition_active
 
         await wait_until(alarmed, 10, "the ended OPC UA server is alarmed", poll_s=0.05)
+
+
+async def test_padctl_serve_with_the_face_serves_a_scada_and_ends_with_the_process(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """`padctl serve --sim --opcua-server ...` as a site starts it: a SCADA of another stack
+    logs in with a padctl account from --users and reads the pad; a SIGTERM ends the process
+    and its face with it."""
+    users_path = tmp_path / "users.yaml"
+    users = UsersFile.load(users_path)
+    users.add(USER, role=Role.VIEWER, password=PASSWORD)
+    users.save()
+    server = await asyncio.create_subprocess_exec(
+        *[PADCTL, "serve", "--sim", "--port", "0", "--users", str(users_path)],
+        *["--opcua-server", "opc.tcp://127.0.0.1:0/padctl", "--opcua-cert", str(pki.server_cert)],
+        *["--opcua-key", str(pki.server_key), "--opcua-trusted", str(pki.trusted_clients)],
+        *["--log-level", "info", "--log-file", str(tmp_path / "serve.log")],
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        endpoints: list[str] = []
+
+        async def listening() -> bool:
+            assert server.returncode is None, "padctl serve ended before its face listened"
+            endpoints.extend(_listening_endpoints(tmp_path / "serve.log"))
+            return bool(endpoints)
+
+        await wait_until(listening, 90, "padctl serve's OPC UA face listens", poll_s=0.2)
+        endpoint = endpoints[0]
+        pad = load_pad_definition().pad
+        login = ("--user", USER, "--password", PASSWORD)
+        browsed = await scada_client_at(endpoint, pad, *login, pki=pki)
+        assert browsed["connected"] and browsed["policy"] == BASIC256SHA256
+        groups = {entry["browse_name"]: (node, entry) for node, entry in browsed["tree"].items()}
+        state = next(
+            node
+            for node, entry in groups["Countdown"][1]["children"].items()
+            if entry["browse_name"] == "State"
+        )
+        level = next(
+            node
+            for node, entry in groups["PROP"][1]["children"].items()
+            if entry["browse_name"] == "LOX-LT-001"
+        )
+        seen = await scada_client_at(
+            endpoint, pad, *login, "--watch", state, "--watch", level, pki=pki
+        )
+        by_node = {change["node"]: change for change in seen["changes"]}
+        assert by_node[state] == {"node": state, "value": "IDLE", "status": "Good"}
+        assert by_node[level]["status"] == "Good" and 0 <= by_node[level]["value"] <= 100
+        server.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(server.wait(), 60) is not None
+        after = await scada_client_at(endpoint, pad, *login, pki=pki)
+        assert not after["connected"]  # the face ended with its process
+    finally:
+        if server.returncode is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            await server.wait()
+
+
+def _listening_endpoints(log_file: Path) -> list[str]:
+    """The face's endpoint, from padctl's own log line saying it listens (JSON lines)."""
+    if not log_file.exists():
+        return []
+    endpoints = []
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        if "opcua_face_listening" in line and line.endswith("}"):  # a whole line written
+            endpoints.append(json.loads(line)["endpoint"])
+    return endpoints
 
 
 def test_the_face_options_name_what_is_wrong(
