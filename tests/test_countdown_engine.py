@@ -89,7 +89,7 @@ async def test_built_in_hold_needs_the_poll_then_cutoff_without_liftoff_then_rec
         await countdown.start(actor="tc")
         with pytest.raises(CountdownRefused, match="the count is counting"):
             await countdown.start(actor="tc")
-        assert await _until(rig, lambda: countdown.hold_reason == "built-in hold BIH-1", 120)
+        assert await _until(rig, lambda: countdown.status.hold_reason == "built-in hold BIH-1", 120)
         assert countdown.state.name == "HOLDING"
         t_in_hold = countdown.t_now()
         with pytest.raises(CountdownRefused, match="no GO from test_conductor, pad_systems"):
@@ -103,8 +103,8 @@ async def test_built_in_hold_needs_the_poll_then_cutoff_without_liftoff_then_rec
         assert await _until(rig, lambda: countdown.state.name == "TERMINAL_COUNT", 120)
         assert rig.context.flags["terminal_count"]
         # No vehicle answers: no liftoff 5 s after T-0 -> cutoff, safing.
-        assert await _until(rig, lambda: countdown.hold_reason.startswith("cutoff"), 200)
-        assert "no liftoff 5 s after T-0" in countdown.hold_reason
+        assert await _until(rig, lambda: countdown.status.hold_reason.startswith("cutoff"), 200)
+        assert "no liftoff 5 s after T-0" in countdown.status.hold_reason
         assert rig.subsystems["ground_power"].machine_state == "DE_ENERGIZED"
         kinds = [event.kind for event in countdown.timeline]
         assert kinds.index("CUTOFF") < kinds.index("SAFING") < kinds.index("SAFED")
@@ -118,7 +118,7 @@ async def test_built_in_hold_needs_the_poll_then_cutoff_without_liftoff_then_rec
         # The recycle put back what safing took away, then checked re-entry.
         assert rig.subsystems["ground_power"].machine_state == "ON_EXTERNAL"
         assert "Vehicle on ground power again" in [e.text for e in countdown.timeline]
-        assert countdown.hold_reason == "recycled to RP-1" and countdown.resumable
+        assert countdown.status.hold_reason == "recycled to RP-1" and countdown.status.resumable
         answers = await rig.journal.entries(kinds=["poll_answer"])
         assert [(e.actor, e.payload["position"]) for e in answers] == [
             ("tc", "test_conductor"),
@@ -187,7 +187,9 @@ async def test_event_commands_run_in_turn_and_wait_for_times_out_into_a_hold(
         power = rig.subsystems["ground_power"]
         assert await _until(rig, lambda: power.machine_state == "ON_INTERNAL", 60)
         assert await _until(rig, lambda: countdown.state.name == "HOLDING", 60)
-        assert countdown.hold_reason.startswith("Wait for a charged battery: waited for VEH-ET-902")
+        assert countdown.status.hold_reason.startswith(
+            "Wait for a charged battery: waited for VEH-ET-902"
+        )
         assert -96 <= countdown.t_now() <= -94  # held when the 5 s of waiting ran out
         assert power.machine_state == "ON_INTERNAL"  # the waiting event gave no command
         commands = [e.text for e in countdown.timeline if e.kind == "COMMAND"]
@@ -202,7 +204,7 @@ async def test_lcc_breach_before_terminal_count_holds_and_resume_needs_poll_and_
         assert await _until(rig, lambda: countdown.t_now() > -100, 60)
         rig.model.sensor_override("PWR-ET-841", 300.0)
         assert await _until(rig, lambda: countdown.state.name == "HOLDING", 30)
-        assert "LCC-PWR-001" in countdown.hold_reason
+        assert "LCC-PWR-001" in countdown.status.hold_reason
         for position in ("test_conductor", "pad_systems"):
             await countdown.answer_poll(position=position, go=True, actor=position)
         with pytest.raises(CountdownRefused, match="LCC violated: LCC-PWR-001"):
@@ -220,14 +222,14 @@ async def test_lcc_breach_in_terminal_count_cuts_off_and_safes(tmp_path: Path) -
     )
     async with counting(tmp_path, text) as (rig, countdown):
         await countdown.start(actor="tc")
-        assert await _until(rig, lambda: countdown.poll is not None, 120)
+        assert await _until(rig, lambda: countdown.status.poll is not None, 120)
         for position in ("test_conductor", "pad_systems"):
             await countdown.answer_poll(position=position, go=True, actor=position)
         assert await _until(rig, lambda: countdown.t_now() > -10, 120)
         assert countdown.state.name == "TERMINAL_COUNT"
         rig.model.sensor_override("PWR-ET-841", 300.0)
-        assert await _until(rig, lambda: countdown.hold_reason.startswith("cutoff"), 30)
-        assert "LCC-PWR-001" in countdown.hold_reason
+        assert await _until(rig, lambda: countdown.status.hold_reason.startswith("cutoff"), 30)
+        assert "LCC-PWR-001" in countdown.status.hold_reason
         assert rig.subsystems["ground_power"].machine_state == "DE_ENERGIZED"
         assert countdown.t_now() < 0  # cut off before T-0
 
@@ -238,7 +240,7 @@ async def test_window_close_scrubs_and_secures(tmp_path: Path) -> None:
         await countdown.start(actor="tc")
         # The built-in hold (10 s) plus a held poll pushes T-0 past the window close.
         assert await _until(rig, lambda: countdown.state.name == "SECURED", 200)
-        assert countdown.result.startswith("SCRUBBED: launch window")
+        assert countdown.status.result.startswith("SCRUBBED: launch window")
         assert rig.subsystems["ground_power"].machine_state == "DE_ENERGIZED"
 
 
@@ -252,7 +254,7 @@ async def test_a_crashed_sequence_still_safes_the_pad(tmp_path: Path) -> None:
             raise RuntimeError("sequence bug")
 
         countdown.step = broken_step  # type: ignore[method-assign]
-        assert await _until(rig, lambda: countdown.result.startswith("CRASHED"), 30)
+        assert await _until(rig, lambda: countdown.status.result.startswith("CRASHED"), 30)
         assert power.machine_state == "DE_ENERGIZED"
         assert "countdown_crashed" in await rig.journal_kinds()
 
@@ -277,7 +279,7 @@ async def test_a_restarted_padctl_comes_up_holding_and_never_resumes_by_itself(
         try:
             assert await reborn.recover(entries)
             assert reborn.state.name == "HOLDING"
-            assert reborn.hold_reason == "padctl restarted during COUNTING: holding"
+            assert reborn.status.hold_reason == "padctl restarted during COUNTING: holding"
             assert -110 <= reborn.t_now() <= t_at_death  # the last journaled point, not later
             assert reborn.events.next_index == 1  # the events already run are not run again
             t_before = reborn.t_now()
