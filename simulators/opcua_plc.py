@@ -13,9 +13,10 @@ from asyncua import Server, ua
 
 from padctl.clock import Clock
 from padctl.definition import OpcUaPlc, Tag, TagType
+from padctl.opcua_security import PasswordUsers, configure_security
+from padctl.opcua_security import ServerSecurity as SimServerSecurity
 from simulators._codec import OPCUA_VARIANT_TYPE, TagValue, opcua_raw, opcua_value
 from simulators._opcua_address_space import SharedStandardNodesServer
-from simulators._opcua_security import PasswordUsers, SimServerSecurity, configure_security
 
 log = structlog.get_logger()
 
@@ -85,6 +86,14 @@ class OpcUaPlcServer:
         """The URL this server listens on (clients behind a relay dial the relay instead)."""
         return f"opc.tcp://{self._host}:{self.port}/padctl/{self._plc.id}"
 
+    def _refused_client(self, subject: str, application_uri: str) -> None:
+        log.warning(
+            "sim_client_certificate_refused",
+            plc=self._plc.id,
+            subject=subject,
+            application=application_uri,
+        )
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Build the address space and serve on `host:port` (0: ephemeral); returns the port."""
         if self._server is not None:
@@ -100,7 +109,7 @@ class OpcUaPlcServer:
         server.set_server_name(f"padctl simulated PLC {self._plc.id}")
         server.set_endpoint(f"opc.tcp://{host}:{port}/padctl/{self._plc.id}")
         server.allow_remote_admin(False)
-        await configure_security(server, self._security, users, self._plc.id)
+        await configure_security(server, self._security, users, self._refused_client)
         namespace_index = await server.register_namespace(self._plc.namespace)
         self._build_address_space(server, namespace_index)
         try:

@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from padctl.clock import ScaledClock
 from padctl.definition import OpcUaPlc, OpcUaSecurity, PadDefinition, Tag, load_pad_definition
+from padctl.opcua_security import is_trusted
 from padctl.plant import CommError, Quality, TagTable, WriteFailed, WriteRefused
 from padctl.plant._opcua_codec import decode_value, encode_value
 from padctl.plant._opcua_hub import OpcUaHub
-from padctl.plant._opcua_trust import is_trusted
 from simulators.link import LinkRelay, LinkState
 from simulators.opcua_plc import OpcUaPlcServer, SimServerSecurity
 from tests.opcua_pki import Pki, make_pki

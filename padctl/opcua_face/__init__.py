@@ -2,7 +2,7 @@
 
 from padctl.opcua_face._address_space import STATUS_OF_QUALITY, UNECE_UNITS_URI
 from padctl.opcua_face._face import SERVER_ALARM_ID, OpcUaFace, OpcUaFaceSettings, served
-from padctl.plant._opcua_server_security import ServerSecurity
+from padctl.opcua_security import ServerSecurity
 
 __all__ = [
     "SERVER_ALARM_ID",

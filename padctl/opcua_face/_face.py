@@ -25,11 +25,7 @@ from padctl.alarms import AlarmDefinition, AlarmKind, AlarmPriority
 from padctl.feed import Reading, StationFeed, station_points
 from padctl.off_loop import OffLoopWorker, lower_priority
 from padctl.opcua_face._address_space import PointNode, address_space_items, data_value
-from padctl.plant._opcua_server_security import (
-    PasswordUsers,
-    ServerSecurity,
-    configure_security,
-)
+from padctl.opcua_security import PasswordUsers, ServerSecurity, configure_security
 from padctl.station import Station
 
 log = structlog.get_logger()
@@ -207,7 +203,7 @@ class OpcUaFace:
         server.set_server_name(f"padctl {pad}")
         server.set_endpoint(settings.endpoint)
         server.allow_remote_admin(False)
-        await configure_security(server, security, users, "scada-face")
+        await configure_security(server, security, users, _refused_client)
         namespace_index = await server.register_namespace(
             settings.namespace or f"urn:padctl:{pad}:scada"
         )
@@ -274,3 +270,7 @@ def served(
     if settings is None:
         return contextlib.nullcontext()
     return OpcUaFace(station, settings)
+
+
+def _refused_client(subject: str, application_uri: str) -> None:
+    log.warning("opcua_client_certificate_refused", subject=subject, application=application_uri)

@@ -14,8 +14,7 @@ from asyncua.ua.status_codes import StatusCodes
 from cryptography import x509
 
 from padctl.definition import OpcUaPlc
-from padctl.plant._errors import CommError
-from padctl.plant._opcua_trust import (
+from padctl.opcua_security import (
     DER_ENCODING,
     application_uri_of,
     certificate_format,
@@ -26,6 +25,7 @@ from padctl.plant._opcua_trust import (
     read_private_key,
     to_der,
 )
+from padctl.plant._errors import CommError
 
 
 def check_security(plc: OpcUaPlc) -> None:
