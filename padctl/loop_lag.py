@@ -25,6 +25,7 @@ PERIOD_WALL_S = 0.02
 STALL_LOG_WALL_S = 0.25  # one wake-up this late is logged, with the garbage collector's part
 GC_LOG_WALL_S = 0.05  # a collection this long is logged (it stops every thread's Python)
 WINDOW = 500  # samples kept: ten seconds at the default period
+_start_up_frozen = False
 RECENT = 100  # the last two seconds, for the rate governor
 
 
@@ -91,6 +92,17 @@ class LoopLagMonitor:
                 pulse.beat()
         finally:
             gc.callbacks.remove(collections_seen)
+
+
+def freeze_start_up() -> None:
+    """Keep what start-up made (modules, definitions, tables: it lives as long as the process)
+    out of the garbage collector's full passes, which stop the control loop for as long as
+    they take to walk every object. Once per process; later calls do nothing."""
+    global _start_up_frozen
+    if not _start_up_frozen:
+        gc.collect()
+        gc.freeze()
+        _start_up_frozen = True
 
 
 class _GcWatch:

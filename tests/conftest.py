@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -14,6 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import psutil
 import pytest
 import structlog
+
+from padctl.loop_lag import freeze_start_up
 
 
 @pytest.fixture(autouse=True)
@@ -176,5 +177,4 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What every worker imported and collected lives for the whole run: keep it out of the
     garbage collector's full passes, which stop a test's control loop for as long as they take
     to walk every object (one-second data gaps were seen late in full runs)."""
-    gc.collect()
-    gc.freeze()
+    freeze_start_up()

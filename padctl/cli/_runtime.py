@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from padctl.loop_lag import freeze_start_up
+
 T = TypeVar("T")
-_start_up_frozen = False
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
@@ -24,14 +24,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         factory = None
     else:
         factory = uvloop.new_event_loop
-    # What start-up made (modules, definitions, tables) lives as long as the program: keep it
-    # out of the collector's full passes, which stop the control loop for as long as they
-    # take to walk every object.
-    global _start_up_frozen
-    if not _start_up_frozen:  # once per process (a test may run many commands in one)
-        gc.collect()
-        gc.freeze()
-        _start_up_frozen = True
+    freeze_start_up()  # once per process (a test may run many commands in one)
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(_cancel_on_sigterm(main))
 
