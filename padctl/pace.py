@@ -9,8 +9,12 @@ the rate that is safe, and the `Pace` holds the clock to the lower of them:
   so a persistence is judged on more than one sample. A COMMAND window (a command's feedback
   timeout, an event's `within_s`) holds three command round trips (a write, a PLC scan to act
   on it, and a sample of the result), so the wire's share of the window stays a third;
-- **the loop's measured lag**: a timed event may be late by the lag; at rate N that is N times
-  as many clock seconds, and must stay within `EVENT_TOLERANCE_S`.
+- **the loop's measured lag**: a deadline (a timed event, the end of a built-in hold, the
+  terminal count's start) may be met late by the lag; at rate N that is N times as many clock
+  seconds, and must stay within `EVENT_TOLERANCE_S`. The count opens a DEADLINE window as a
+  deadline comes near, so the clock slows for the approach only. Between deadlines the lag
+  only bounds how much of the pad one stall may hide (`UNSEEN_TOLERANCE_S`): a six-hour
+  count's long quiet stretches need not run at the pace of its timed moments.
 
 The requested rate is what a person asked for (the CLI's `--rate`, an instructor); the
 rate in effect is the requested rate or less, stepped down a ladder of round numbers so it
@@ -30,7 +34,8 @@ import structlog
 
 log = structlog.get_logger()
 
-EVENT_TOLERANCE_S = 1.0  # clock seconds a timed event may be late by the loop's lag
+EVENT_TOLERANCE_S = 1.0  # clock seconds a deadline may be met late by the loop's lag
+UNSEEN_TOLERANCE_S = 5.0  # clock seconds of the pad one loop stall may hide between deadlines
 LAG_FLOOR_WALL_S = 0.002  # timer and scheduling jitter counted even on an idle loop
 DEFAULT_WRITE_WALL_S = 0.005  # until writes have been measured
 RAISE_AFTER_WALL_S = 0.5  # a higher rate only once allowed this long (a lower one at once)
@@ -42,6 +47,7 @@ class Window(enum.Enum):
 
     OBSERVE = 2.0  # a change to be seen: sampling intervals
     COMMAND = 3.0  # a command's effect to be seen: command round trips
+    DEADLINE = 1.0  # a moment to be met (window_s is its tolerance): the loop's lag, once
 
 
 @dataclass(frozen=True)
@@ -138,8 +144,10 @@ class Pace:
             self.refresh()
 
     def close_window(self, key: Hashable) -> None:
+        """The window is over: the rate it held down comes back at once (a window's end is
+        known, not noise, unlike a lag that eases)."""
         if self._windows.pop(key, None) is not None:
-            self.refresh()
+            self.refresh(now=True)
 
     def note_write(self, duration_wall_s: float) -> None:
         """A write's round trip (wall seconds): the estimate follows the slow ones quickly."""
@@ -166,12 +174,18 @@ class Pace:
     def cap(self) -> tuple[float, str]:
         """The highest rate the wire keeps up with now, and what sets it."""
         lag_s = max(self._lag_wall_s, LAG_FLOOR_WALL_S)
-        cap, reason = EVENT_TOLERANCE_S / lag_s, f"loop lag {lag_s * 1000:.1f} ms"
+        lag = f"loop lag {lag_s * 1000:.1f} ms"
+        cap, reason = UNSEEN_TOLERANCE_S / lag_s, lag
+        latencies_s = {
+            Window.OBSERVE: self.sample_wall_s,
+            Window.COMMAND: self.command_wall_s,
+            Window.DEADLINE: lag_s,
+        }
         for window_s, what, kind in self._windows.values():
-            latency_s = self.sample_wall_s if kind is Window.OBSERVE else self.command_wall_s
-            window_cap = window_s / (kind.value * latency_s)
+            window_cap = window_s / (kind.value * latencies_s[kind])
             if window_cap < cap:
-                cap, reason = window_cap, f"{what} ({window_s:g} s)"
+                limit = lag if kind is Window.DEADLINE else f"{window_s:g} s"
+                cap, reason = window_cap, f"{what} ({limit})"
         return cap, reason
 
     def refresh(self, *, now: bool = False) -> None:

@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from padctl.alarms import AlarmState
+from padctl.clock import ManualClock
+from padctl.definition import load_pad_definition
+from padctl.plant import Quality, Sample
+from padctl.subsystems._watch import ActuatorWatch
 from padctl.subsystems.cable_mast import CABLE_MAST
 from padctl.subsystems.hold_downs import HOLD_DOWNS
 from padctl.subsystems.vehicle_interface import VEHICLE_INTERFACE
@@ -58,3 +62,59 @@ async def test_a_vehicle_that_boots_by_itself_is_not_an_uncommanded_change(
         assert vehicle._rest.discrepancy("NOT_READY", busy=False) is None
         assert rig.alarms.get("VEHICLE_INTERFACE-UNCOMMANDED").state is AlarmState.NORMAL
         assert vehicle.machine_state == "NOT_READY"
+
+
+class _ReadBacks:
+    """The plant as the watch sees it: the latest sample of each tag, set by the test."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._clock = clock
+        self.samples: dict[str, Sample] = {}
+
+    def show(self, tag: str, value: bool) -> None:
+        now_s = self._clock.now()
+        self.samples[tag] = Sample(
+            tag, value, Quality.GOOD, now_s, now_s, t_received_wall_s=self._clock.monotonic()
+        )
+
+    def read(self, tag: str) -> Sample:
+        return self.samples[tag]
+
+
+async def test_a_read_back_from_before_the_write_is_not_an_uncommanded_change() -> None:
+    """Found in a loaded suite run: a nominal count raised LOX_LOADING-UNCOMMANDED ("LOX-FV-
+    102-CMD is false, padctl commanded true") when the read-back that arrived after the
+    settling time had been read before the write landed. Only a read-back received after the
+    PLC acknowledged the write is judged; a later one that disagrees is still an alarm."""
+    clock = ManualClock()
+    valve = load_pad_definition().actuator("LOX-FV-102")
+    plant = _ReadBacks(clock)
+    for tag in (valve.command, valve.on_feedback):
+        plant.show(tag, False)
+    changes: list[tuple[str, bool]] = []
+
+    async def on_change(detail: str, active: bool) -> None:
+        changes.append((detail, active))
+
+    watch = ActuatorWatch(
+        subsystem="lox_loading", actuators=[valve], plant=plant, clock=clock, on_change=on_change
+    )  # type: ignore[arg-type]
+    watch.take_up(valve.command, False)  # as start() does, without its checking task
+    watch.commanded(valve.command, True)
+    clock.advance(valve.timeout_s + 1.0)  # a slow write: settled before it is acknowledged
+    await watch.check()
+    assert changes == []  # the write is still on the wire
+    stale_read_back = plant.samples[valve.command]
+    watch.written(valve.command)
+    clock.advance(0.5)
+    plant.samples[valve.command] = stale_read_back  # read before the write landed
+    await watch.check()
+    assert changes == []
+    plant.show(valve.command, True)
+    plant.show(valve.on_feedback, True)
+    await watch.check()
+    assert changes == []
+    clock.advance(1.0)
+    plant.show(valve.command, False)  # now the PLC's output truly changed by itself
+    await watch.check()
+    assert changes and changes[-1][1] is True and "padctl commanded true" in changes[-1][0]

@@ -36,6 +36,7 @@ from padctl.countdown._timeline import (
     Poll,
     attach_count_machine,
 )
+from padctl.pace import EVENT_TOLERANCE_S, Window
 from padctl.plant import Plant
 from padctl.subsystems import Mode, PadContext, Subsystem
 from padctl.tasks import cancel_and_wait
@@ -45,6 +46,9 @@ log = structlog.get_logger()
 TICK_S = 0.1  # clock seconds between LCC evaluations ...
 TICK_FLOOR_WALL_S = 0.02  # ... and at least a poll's wall time (changed LCC tags and timed
 # events wake the engine at once; the tick only times persistence and windows)
+DEADLINE_LEAD_WALL_S = 3 * TICK_FLOOR_WALL_S  # a deadline's window opens this far ahead (at
+# the requested rate): three ticks, so one late tick still opens it in time
+DEADLINE_WINDOW = "deadline"
 S = CountState
 T = CountTrigger
 
@@ -286,7 +290,7 @@ class Countdown:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         await cancel_and_wait(self._window_task)
-        for window in ("events", "step"):
+        for window in ("events", "step", DEADLINE_WINDOW):
             self._plant.pace.close_window(window)
         self._lcc.close()
 
@@ -317,15 +321,37 @@ class Countdown:
 
     def _sleep(self) -> tuple[float, float]:
         """Until the next tick (clock seconds, with a wall floor), or exactly until the next
-        timed event when that comes sooner."""
-        event = self.next_event()
-        if self.state in RUNNING and event is not None:
-            to_event_s = max(0.0, event.t_s - self.t_now())
+        deadline when that comes sooner."""
+        deadline = self._next_deadline()
+        if deadline is not None:
+            to_deadline_s = deadline[0]
             rate = self._clock.rate
             tick_wall_s = max(TICK_S / rate, TICK_FLOOR_WALL_S) if rate > 0 else math.inf
-            if rate > 0 and to_event_s / rate < tick_wall_s:
-                return to_event_s, 0.0
+            if rate > 0 and to_deadline_s / rate < tick_wall_s:
+                return to_deadline_s, 0.0
         return TICK_S, TICK_FLOOR_WALL_S
+
+    def _next_deadline(self) -> tuple[float, str] | None:
+        """Clock seconds to the next moment the count must meet on time, and what it is: the
+        next timed event, the terminal count's start, T-0, or a built-in hold's end."""
+        state = self.state
+        if state is S.HOLDING:  # a built-in hold ends on time once its poll is all GO
+            remaining_s = self.hold_remaining_s()
+            poll = self.status.poll
+            if remaining_s is None or (poll is not None and not poll.all_go):
+                return None
+            return remaining_s, "built-in hold end"
+        if state not in RUNNING:
+            return None
+        t_now_s = self.t_now()
+        moments = [(-t_now_s, "T-0")]
+        if state is S.COUNTING:
+            moments.append((self.sequence.terminal_count_t_s - t_now_s, "terminal count"))
+        event = self.next_event()
+        if event is not None:
+            moments.append((event.t_s - t_now_s, f"event {event.name}"))
+        to_go_s, what = min(moments, key=lambda moment: moment[0])
+        return max(0.0, to_go_s), what
 
     async def step(self) -> None:
         """One tick: LCC, commands in flight, due events, terminal count, liftoff, window."""
@@ -367,13 +393,21 @@ class Countdown:
             self._window_task = self.paths.check_window(self._lock) or self._window_task
 
     def _pace_windows(self) -> None:
-        """Tell the rate governor the timing windows in play: the running events' `within_s`
-        and, in the terminal count, the LCC persistences (`LccWatch.pace`)."""
+        """Tell the rate governor the timing windows in play: the running events' `within_s`,
+        the next deadline once it is near, and, in the terminal count, the LCC persistences
+        (`LccWatch.pace`)."""
+        pace = self._plant.pace
         within_s = self.events.shortest_within_s()
         if within_s is not None:
-            self._plant.pace.open_window("events", within_s, "event within_s")
+            pace.open_window("events", within_s, "event within_s")
         else:
-            self._plant.pace.close_window("events")
+            pace.close_window("events")
+        deadline = self._next_deadline()
+        lead_s = DEADLINE_LEAD_WALL_S * pace.requested_rate
+        if deadline is not None and deadline[0] <= lead_s:
+            pace.open_window(DEADLINE_WINDOW, EVENT_TOLERANCE_S, deadline[1], Window.DEADLINE)
+        else:
+            pace.close_window(DEADLINE_WINDOW)
         self._lcc.pace(t_s=self.t_now(), terminal_count=self.state is S.TERMINAL_COUNT)
 
     def _violation(self) -> StopReason | None:

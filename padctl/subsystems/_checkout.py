@@ -88,6 +88,7 @@ async def _stroke(subsystem: Subsystem, actuator: Actuator, actor: str) -> Strok
         except PlantError as error:
             log.error("checkout_write_failed", actuator=actuator.name, error=str(error))
             return None
+        subsystem.watch.written(actuator.command)
         began_s = clock.now()
         arrived = await plant.table.wait_for(
             lambda t: _at(

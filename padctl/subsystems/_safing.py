@@ -66,6 +66,8 @@ class SafeOutputs:
                     )
                 except PlantError as error:  # go on: every other output is still attempted
                     failed[tag] = str(error)
+                else:
+                    self._watch.written(tag)
             await self._plant.table.wait_for(
                 lambda _t: (
                     all(self._holds(c) for c in compiled.safe_feedback)

@@ -258,9 +258,13 @@ class Subsystem:
             )
             ticket = CommandTicket(self.name, name)
             await getattr(self, _trigger(name))()
+            # The feedback's timing window is in play from the write on: a scaled clock slows
+            # before the write is on the wire, not after it has come back.
+            window = self._feedback_window(compiled)
             try:
                 await self._write(compiled.spec.writes, actor=actor, why=name)
             except PlantError as error:
+                self._plant.pace.close_window(window)
                 await self._fault(f"{name}: write failed: {error}")
                 ticket.outcome.set_result(f"fault: {error}")
                 return ticket
@@ -274,13 +278,20 @@ class Subsystem:
         for tag, value in writes:
             self.watch.commanded(tag, value)
             await self._plant.write(tag, value, actor=actor, reason=f"{self.name}.{why}")
+            self.watch.written(tag)
+
+    def _feedback_window(self, compiled: CompiledCommand) -> tuple[str, str]:
+        """Open (again) the rate governor's window for a command's feedback; its key."""
+        window = (self.name, "command")
+        what = f"{self.name}.{compiled.spec.name} feedback"
+        self._plant.pace.open_window(window, compiled.timeout_s, what)
+        return window
 
     async def _confirm(self, compiled: CompiledCommand, ticket: CommandTicket, actor: str) -> None:
         """Wait for the feedback; fault and safe if it does not come. Resolves the ticket last."""
         name = compiled.spec.name
         outcome = "fault: interrupted by safing"
-        window = (self.name, "command")
-        self._plant.pace.open_window(window, compiled.timeout_s, f"{self.name}.{name} feedback")
+        window = self._feedback_window(compiled)
         try:
             proven = await self._plant.table.wait_for(
                 lambda _t: all(self._holds(c) for c in compiled.feedback),
@@ -340,17 +351,8 @@ class Subsystem:
         self.safed = proven
         self.last_safing = outputs
         self._event_alarms.set(SubsystemAlarm.SAFING_FAILED, not proven, detail=detail)
-        await self._journal(
-            "safing_result",
-            {
-                "proven": proven,
-                "detail": detail,
-                "why": why,
-                "outputs": outputs,
-                "unmet": result.unmet,
-            },
-            actor,
-        )
+        record = {"proven": proven, "detail": detail, "why": why, "outputs": outputs}
+        await self._journal("safing_result", {**record, "unmet": result.unmet}, actor)
         if proven and self.machine_state not in (FAULT, self.spec.safe_state.name):
             await getattr(self, _trigger("safe"))()
         if not proven:

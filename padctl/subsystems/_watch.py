@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
@@ -52,16 +53,32 @@ class ActuatorWatch:
         self._on_change = on_change
         self._rest_check = rest_check
         self._grace_wall_s = grace_wall_s  # the read-back arrives a round trip late
-        self._commanded: dict[str, tuple[bool, Deadline]] = {}
+        # tag -> (the output padctl expects, its settling deadline, the wall time the write
+        # was acknowledged: None while the write is on the wire, or when it failed)
+        self._commanded: dict[str, tuple[bool, Deadline, float | None]] = {}
         self._active: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self.paused = False  # while a checkout strokes actuators on purpose
 
     def commanded(self, tag: str, value: TagValue) -> None:
-        """padctl is about to write `value` to `tag`: that is now the expected output."""
+        """padctl is about to write `value` to `tag`: that is now the expected output, judged
+        once `written(tag)` says the PLC acknowledged it."""
         actuator = self._actuators.get(tag)
         if actuator is not None:
-            self._commanded[tag] = (bool(value), self._settle(actuator))
+            self._commanded[tag] = (bool(value), self._settle(actuator), None)
+
+    def written(self, tag: str) -> None:
+        """The PLC acknowledged the write `commanded(tag, ...)` announced: only a read-back
+        received after now shows its effect (one read on the wire meanwhile may not)."""
+        expected = self._commanded.get(tag)
+        if expected is not None and expected[2] is None:
+            self._commanded[tag] = (expected[0], expected[1], self._clock.monotonic())
+
+    def take_up(self, tag: str, value: TagValue) -> None:
+        """The output is `value` already (read back, not written): expect it from now on."""
+        actuator = self._actuators.get(tag)
+        if actuator is not None:
+            self._commanded[tag] = (bool(value), self._settle(actuator), -math.inf)
 
     def _settle(self, actuator: Actuator) -> Deadline:
         return Deadline(self._clock, actuator.timeout_s, self._grace_wall_s())
@@ -70,7 +87,7 @@ class ActuatorWatch:
         for tag in self._actuators:
             sample = self._plant.read(tag)
             if sample.is_good and tag not in self._commanded:
-                self._commanded[tag] = (bool(sample.value), self._settle(self._actuators[tag]))
+                self.take_up(tag, bool(sample.value))
         if self._task is None and (self._actuators or self._rest_check is not None):
             self._task = asyncio.create_task(self._run(), name=f"watch-{self._subsystem}")
 
@@ -97,9 +114,11 @@ class ActuatorWatch:
             if not output.is_good:
                 continue  # stale or bad data is judged elsewhere (NO-GO), not guessed here
             if expected is None:
-                self._commanded[tag] = (bool(output.value), self._settle(actuator))
+                self.take_up(tag, bool(output.value))
                 continue
-            commanded, settle = expected
+            commanded, settle, written_wall_s = expected
+            if written_wall_s is None or output.t_received_wall_s <= written_wall_s:
+                continue  # the write is on the wire, failed, or this read-back predates it
             settled = settle.passed()
             if bool(output.value) != commanded and settled:
                 found[actuator.name] = (

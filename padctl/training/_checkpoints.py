@@ -242,7 +242,7 @@ async def _bring_back_subsystems(station: Station, checkpoint: StationCheckpoint
         for actuator in subsystem.compiled.actuators:
             output = plant.read(actuator.command)
             if output.is_good and output.value is not None:
-                subsystem.watch.commanded(actuator.command, output.value)
+                subsystem.watch.take_up(actuator.command, output.value)
         if record is not None:
             subsystem.mode = Mode(record.mode)
             subsystem.safed = record.safed
