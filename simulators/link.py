@@ -9,8 +9,8 @@ can be played against any protocol without touching the server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
+from typing import cast
 
 import structlog
 
@@ -24,7 +24,11 @@ class LinkState(enum.StrEnum):
 
 
 class LinkRelay:
-    """Forwards TCP connections from a public port to the server's private port."""
+    """Forwards TCP connections from a public port to the server's private port.
+
+    The bytes go by protocol callbacks, one transport's data written to the other's, with no
+    task per connection: the relay sits on every PLC exchange of the simulated pad.
+    """
 
     def __init__(self, *, name: str, target_host: str, target_port: int) -> None:
         self._name = name
@@ -33,10 +37,8 @@ class LinkRelay:
         self._host = "127.0.0.1"
         self._port = 0
         self._state = LinkState.UP
-        self._pipes: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._resumed = asyncio.Event()
-        self._resumed.set()
+        self._ends: set[_End] = set()
+        self._connecting: set[asyncio.Task[None]] = set()
 
     @property
     def state(self) -> LinkState:
@@ -46,6 +48,10 @@ class LinkRelay:
     def port(self) -> int:
         return self._port
 
+    @property
+    def forwarding(self) -> bool:
+        return self._state is LinkState.UP
+
     def retarget(self, target_host: str, target_port: int) -> None:
         """Forward new connections to another private port (after a server restart)."""
         self._target = (target_host, target_port)
@@ -53,9 +59,13 @@ class LinkRelay:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on `host:port` (0: ephemeral); returns the bound port."""
         self._host = host
-        self._server = await asyncio.start_server(self._accept, host, port)
-        self._port = self._server.sockets[0].getsockname()[1]
+        await self._listen(port)
         return self._port
+
+    async def _listen(self, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _End(self, accepted=True), self._host, port)
+        self._port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         await self._close_listener()
@@ -69,13 +79,12 @@ class LinkRelay:
 
     async def reset_connections(self) -> None:
         """Close every relayed connection (both sides)."""
-        for writer in list(self._writers):
-            writer.transport.abort()
-        for task in list(self._pipes):
+        for task in list(self._connecting):
             task.cancel()
-        await asyncio.gather(*self._pipes, return_exceptions=True)
-        self._pipes.clear()
-        self._writers.clear()
+        await asyncio.gather(*self._connecting, return_exceptions=True)
+        for end in list(self._ends):
+            end.abort()
+        self._ends.clear()
 
     async def set_state(self, state: LinkState) -> None:
         """Bring the link up, down, or stall it."""
@@ -84,50 +93,100 @@ class LinkRelay:
         if state is LinkState.DOWN:
             await self._close_listener()
             await self.reset_connections()
-        elif state is LinkState.STALLED:
-            self._resumed.clear()
-            if self._server is None:
-                self._server = await asyncio.start_server(self._accept, self._host, self._port)
-        else:
-            if self._server is None:
-                self._server = await asyncio.start_server(self._accept, self._host, self._port)
-            self._resumed.set()
+        elif self._server is None:
+            await self._listen(self._port)
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # ---- the ends of a relayed connection (called by _End) ----------------------------------
+    def accepted(self, client: _End) -> None:
         if self._state is LinkState.DOWN:
-            writer.transport.abort()
+            client.abort()
             return
-        try:
-            target_reader, target_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers.update((writer, target_writer))
-        task = asyncio.current_task()
-        assert task is not None
-        upstream = asyncio.ensure_future(self._pipe(reader, target_writer))
-        downstream = asyncio.ensure_future(self._pipe(target_reader, writer))
-        self._pipes.update((upstream, downstream))
-        try:
-            await asyncio.wait([upstream, downstream], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pipe in (upstream, downstream):
-                pipe.cancel()
-            await asyncio.gather(upstream, downstream, return_exceptions=True)
-            self._pipes.difference_update((upstream, downstream))
-            for end in (writer, target_writer):
-                self._writers.discard(end)
-                end.transport.abort()
+        self._ends.add(client)
+        client.pause()  # nothing is read until the server side is connected
+        task = asyncio.ensure_future(self._connect(client))
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, OSError):
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    return
-                if not self._resumed.is_set():
-                    # Stalled: the bytes are swallowed, as a hung PLC swallows requests.
-                    await self._resumed.wait()
-                    continue
-                writer.write(data)
-                await writer.drain()
+    async def _connect(self, client: _End) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, server = await loop.create_connection(
+                lambda: _End(self, accepted=False), *self._target
+            )
+        except OSError:
+            client.abort()
+            return
+        except asyncio.CancelledError:
+            client.abort()
+            raise
+        if client.closed:
+            server.abort()
+            return
+        server.peer = client
+        client.connected(server)
+        self._ends.add(server)
+        client.resume()
+
+    def lost(self, end: _End) -> None:
+        self._ends.discard(end)
+        if end.peer is not None:
+            end.peer.abort()
+
+
+class _End(asyncio.Protocol):
+    """One side of a relayed connection: what it receives goes to its peer while the link
+    forwards; a stalled link swallows it, as a hung PLC swallows requests."""
+
+    def __init__(self, relay: LinkRelay, *, accepted: bool) -> None:
+        self._relay = relay
+        self._accepted = accepted  # a client of the public port (else the server's side)
+        self.transport: asyncio.Transport | None = None
+        self.peer: _End | None = None
+        self.closed = False
+        self._early: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        if self._accepted:
+            self._relay.accepted(self)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._relay.forwarding:
+            return
+        peer = self.peer
+        if peer is None or peer.transport is None:
+            self._early.append(data)  # before the server side is connected
+        else:
+            peer.transport.write(data)
+
+    def connected(self, peer: _End) -> None:
+        """The other side is connected: what came meanwhile goes first."""
+        self.peer = peer
+        early, self._early = self._early, []
+        if early and peer.transport is not None:
+            peer.transport.write(b"".join(early))
+
+    def pause_writing(self) -> None:  # the peer sends faster than this side drains
+        if self.peer is not None:
+            self.peer.pause()
+
+    def resume_writing(self) -> None:
+        if self.peer is not None:
+            self.peer.resume()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._relay.lost(self)
+
+    def pause(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+    def abort(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            self.transport.abort()

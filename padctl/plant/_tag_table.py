@@ -151,9 +151,8 @@ class TagTable:
         requalified = self._requalified(group, quality)
         group.values = values
         self._stamp(group, t_source_s, t_received_s, quality, reason, received_wall_s)
-        if not self._listeners:
-            return
         if requalified:
+            self._wake()
             self._notify(group.names)
         elif previous != values:
             changed = [
@@ -162,6 +161,7 @@ class TagTable:
                 if old != new
             ]
             if changed:
+                self._wake()
                 self._notify(changed)
 
     def _requalified(self, group: TagGroup, quality: Quality) -> bool:
@@ -193,7 +193,8 @@ class TagTable:
             values[index] = value
             group.values = values
         self._stamp(group, t_source_s, t_received_s, quality, reason, None)
-        if self._listeners and (requalified or previous != value):
+        if requalified or previous != value:
+            self._wake()
             self._notify(group.names if requalified else [name])
 
     def confirm(
@@ -242,9 +243,11 @@ class TagTable:
         )
         group.quality = quality
         group.reason = reason
-        self._wake()
 
     def _wake(self) -> None:
+        """Wake every `wait_for`: a value or a quality changed (a renewed receipt of the same
+        values wakes nobody; a predicate reads values and qualities, and age alone is
+        rechecked by `wait_for` itself and swept by `sweep_staleness`)."""
         self._updated.set()
         self._updated = asyncio.Event()
 
@@ -340,6 +343,8 @@ class TagTable:
         return lambda: self._listeners.remove(listener)
 
     def _notify(self, names: Sequence[str]) -> None:
+        if not self._listeners:
+            return
         if self._dependents:  # a channel status changes the quality of the tags it qualifies
             extra = [tag for name in names for tag in self._dependents.get(name, ())]
             if extra:
