@@ -37,11 +37,11 @@ lint: venv
 	$(BIN)/lint-imports
 
 # One pytest run on every core the tests can use: most tests wait on scaled clocks and
-# sockets rather than compute (measured: 1,772 worker-seconds for 749 CPU-seconds), so four
-# workers share the two cores. Three left a third of the CPU idle (8 min 10 s and 8 min 17 s
-# against 7 min 31 s and 7 min 40 s with four, quiet machine). The whole counts and the
-# browser tests start first (tests/conftest.py). A scaled clock never outruns its wire: the
-# rate governor slows a count when the loop lags, so the counts share the cores too.
+# sockets rather than compute (measured: 1,443 worker-seconds for 560 CPU-seconds), so four
+# workers share the two cores. Three left a third of the CPU idle; five overload the cores
+# (loop lag p99 70-90 ms, data over 1 s old: a count cut off on STALE data). The whole counts
+# and the browser tests start first (tests/conftest.py). A scaled clock never outruns its
+# wire: the rate governor slows a count when the loop lags, so the counts share the cores.
 # pytest exits 5 when it collected no test: that must fail, never pass silently.
 PYTEST_WORKERS ?= 4
 PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1 -p no:cacheprovider
