@@ -101,8 +101,7 @@ class LinkRelay:
         if self._state is LinkState.DOWN:
             client.abort()
             return
-        self._ends.add(client)
-        client.pause()  # nothing is read until the server side is connected
+        self._ends.add(client)  # what it sends meanwhile waits in it (_End.connected)
         task = asyncio.ensure_future(self._connect(client))
         self._connecting.add(task)
         task.add_done_callback(self._connecting.discard)
@@ -125,7 +124,6 @@ class LinkRelay:
         server.peer = client
         client.connected(server)
         self._ends.add(server)
-        client.resume()
 
     def lost(self, end: _End) -> None:
         self._ends.discard(end)

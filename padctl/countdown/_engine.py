@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -20,6 +19,7 @@ from padctl.countdown._checkpoint import (
 )
 from padctl.countdown._count_clocks import CountClocks
 from padctl.countdown._count_record import CountRecord
+from padctl.countdown._count_timing import CountPacing, Due, next_due, sleep_until_next
 from padctl.countdown._events import EventRunner, StopReason
 from padctl.countdown._lcc import Criterion
 from padctl.countdown._lcc_watch import LccWatch
@@ -36,19 +36,12 @@ from padctl.countdown._timeline import (
     Poll,
     attach_count_machine,
 )
-from padctl.pace import EVENT_TOLERANCE_S, Window
 from padctl.plant import Plant
 from padctl.subsystems import Mode, PadContext, Subsystem
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
-TICK_S = 0.1  # clock seconds between LCC evaluations ...
-TICK_FLOOR_WALL_S = 0.02  # ... and at least a poll's wall time (changed LCC tags and timed
-# events wake the engine at once; the tick only times persistence and windows)
-DEADLINE_LEAD_WALL_S = 3 * TICK_FLOOR_WALL_S  # a deadline's window opens this far ahead (at
-# the requested rate): three ticks, so one late tick still opens it in time
-DEADLINE_WINDOW = "deadline"
 S = CountState
 T = CountTrigger
 
@@ -98,6 +91,7 @@ class Countdown:
             record=self.record,
             wake=self._wake,
         )
+        self._pacing = CountPacing(plant.pace, self.events, self._lcc)
         steps = PathSteps(
             subsystems=subsystems, plant=plant, clock=clock, record=self.record, alarms=alarms
         )
@@ -290,9 +284,8 @@ class Countdown:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         await cancel_and_wait(self._window_task)
-        for window in ("events", "step", DEADLINE_WINDOW):
-            self._plant.pace.close_window(window)
-        self._lcc.close()
+        self._plant.pace.close_window("step")
+        self._pacing.close()
 
     async def _supervise(self) -> None:
         """Run the count; if the sequence crashes, safing still runs."""
@@ -321,37 +314,18 @@ class Countdown:
 
     def _sleep(self) -> tuple[float, float]:
         """Until the next tick (clock seconds, with a wall floor), or exactly until the next
-        deadline when that comes sooner."""
-        deadline = self._next_deadline()
-        if deadline is not None:
-            to_deadline_s = deadline[0]
-            rate = self._clock.rate
-            tick_wall_s = max(TICK_S / rate, TICK_FLOOR_WALL_S) if rate > 0 else math.inf
-            if rate > 0 and to_deadline_s / rate < tick_wall_s:
-                return to_deadline_s, 0.0
-        return TICK_S, TICK_FLOOR_WALL_S
+        due moment when that comes sooner."""
+        return sleep_until_next(self._next_due(), self._clock.rate)
 
-    def _next_deadline(self) -> tuple[float, str] | None:
-        """Clock seconds to the next moment the count must meet on time, and what it is: the
-        next timed event, the terminal count's start, T-0, or a built-in hold's end."""
-        state = self.state
-        if state is S.HOLDING:  # a built-in hold ends on time once its poll is all GO
-            remaining_s = self.hold_remaining_s()
-            poll = self.status.poll
-            if remaining_s is None or (poll is not None and not poll.all_go):
-                return None
-            return remaining_s, "built-in hold end"
-        if state not in RUNNING:
-            return None
-        t_now_s = self.t_now()
-        moments = [(-t_now_s, "T-0")]
-        if state is S.COUNTING:
-            moments.append((self.sequence.terminal_count_t_s - t_now_s, "terminal count"))
-        event = self.next_event()
-        if event is not None:
-            moments.append((event.t_s - t_now_s, f"event {event.name}"))
-        to_go_s, what = min(moments, key=lambda moment: moment[0])
-        return max(0.0, to_go_s), what
+    def _next_due(self) -> Due | None:
+        return next_due(
+            self.state,
+            t_now_s=self.t_now(),
+            terminal_count_t_s=self.sequence.terminal_count_t_s,
+            next_event=self.next_event(),
+            hold_remaining_s=self.hold_remaining_s(),
+            poll=self.status.poll,
+        )
 
     async def step(self) -> None:
         """One tick: LCC, commands in flight, due events, terminal count, liftoff, window."""
@@ -393,22 +367,9 @@ class Countdown:
             self._window_task = self.paths.check_window(self._lock) or self._window_task
 
     def _pace_windows(self) -> None:
-        """Tell the rate governor the timing windows in play: the running events' `within_s`,
-        the next deadline once it is near, and, in the terminal count, the LCC persistences
-        (`LccWatch.pace`)."""
-        pace = self._plant.pace
-        within_s = self.events.shortest_within_s()
-        if within_s is not None:
-            pace.open_window("events", within_s, "event within_s")
-        else:
-            pace.close_window("events")
-        deadline = self._next_deadline()
-        lead_s = DEADLINE_LEAD_WALL_S * pace.requested_rate
-        if deadline is not None and deadline[0] <= lead_s:
-            pace.open_window(DEADLINE_WINDOW, EVENT_TOLERANCE_S, deadline[1], Window.DEADLINE)
-        else:
-            pace.close_window(DEADLINE_WINDOW)
-        self._lcc.pace(t_s=self.t_now(), terminal_count=self.state is S.TERMINAL_COUNT)
+        """Tell the rate governor the timing windows in play (`CountPacing`)."""
+        terminal_count = self.state is S.TERMINAL_COUNT
+        self._pacing.show(self._next_due(), t_s=self.t_now(), terminal_count=terminal_count)
 
     def _violation(self) -> StopReason | None:
         """The first reason to stop: an LCC violation, or a sequence command that faulted."""

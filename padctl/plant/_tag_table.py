@@ -126,8 +126,7 @@ class TagTable:
                 self._stale_groups.discard(key)
         if went_stale:
             self._wake()
-            if self._listeners:
-                self._notify(went_stale)
+            self._notify(went_stale)
         return went_stale
 
     def update_group(

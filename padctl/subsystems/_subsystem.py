@@ -258,13 +258,14 @@ class Subsystem:
             )
             ticket = CommandTicket(self.name, name)
             await getattr(self, _trigger(name))()
-            # The feedback's timing window is in play from the write on: a scaled clock slows
-            # before the write is on the wire, not after it has come back.
-            window = self._feedback_window(compiled)
+            # The feedback's timing window is in play from the write on (a scaled clock slows
+            # before the write is on the wire) until the confirmation ends, however it ends.
+            pace, window = self._plant.pace, (self.name, "command", id(ticket))
+            pace.open_window(window, compiled.timeout_s, f"{self.name}.{name} feedback")
             try:
                 await self._write(compiled.spec.writes, actor=actor, why=name)
             except PlantError as error:
-                self._plant.pace.close_window(window)
+                pace.close_window(window)
                 await self._fault(f"{name}: write failed: {error}")
                 ticket.outcome.set_result(f"fault: {error}")
                 return ticket
@@ -272,6 +273,7 @@ class Subsystem:
             self._inflight = asyncio.create_task(
                 self._confirm(compiled, ticket, actor), name=f"{self.name}-{name}"
             )
+            self._inflight.add_done_callback(lambda _task: pace.close_window(window))
             return ticket
 
     async def _write(self, writes: Writes, *, actor: str, why: str) -> None:
@@ -280,18 +282,10 @@ class Subsystem:
             await self._plant.write(tag, value, actor=actor, reason=f"{self.name}.{why}")
             self.watch.written(tag)
 
-    def _feedback_window(self, compiled: CompiledCommand) -> tuple[str, str]:
-        """Open (again) the rate governor's window for a command's feedback; its key."""
-        window = (self.name, "command")
-        what = f"{self.name}.{compiled.spec.name} feedback"
-        self._plant.pace.open_window(window, compiled.timeout_s, what)
-        return window
-
     async def _confirm(self, compiled: CompiledCommand, ticket: CommandTicket, actor: str) -> None:
         """Wait for the feedback; fault and safe if it does not come. Resolves the ticket last."""
         name = compiled.spec.name
         outcome = "fault: interrupted by safing"
-        window = self._feedback_window(compiled)
         try:
             proven = await self._plant.table.wait_for(
                 lambda _t: all(self._holds(c) for c in compiled.feedback),
@@ -316,7 +310,6 @@ class Subsystem:
             outcome = f"fault: {name}: {error}"
             await self._fault(outcome.removeprefix("fault: "))
         finally:
-            self._plant.pace.close_window(window)
             if not ticket.outcome.done():
                 ticket.outcome.set_result(outcome)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import structlog
 
@@ -20,6 +21,16 @@ CHECK_PERIOD_S = 0.1  # clock seconds between checks ...
 CHECK_FLOOR_WALL_S = 0.05  # ... and at least this much wall time, whatever the rate: an
 # alarm for people within a tenth of a second; eleven subsystems each checking at the poll
 # rate cost a count a tenth of its CPU for nothing a person could see
+
+
+@dataclass(slots=True)
+class _Expected:
+    """An actuator output padctl expects, from a write or as read back."""
+
+    value: bool
+    settle: Deadline  # the stroke time (and the wire's share) after which it must show
+    written_wall_s: float | None = None  # the write's acknowledgement (None: on the wire,
+    # or failed; -inf: read back, not written)
 
 
 async def _tick(clock: Clock) -> None:
@@ -55,9 +66,7 @@ class ActuatorWatch:
         self._on_change = on_change
         self._rest_check = rest_check
         self._grace_wall_s = grace_wall_s  # the read-back arrives a round trip late
-        # tag -> (the output padctl expects, its settling deadline, the wall time the write
-        # was acknowledged: None while the write is on the wire, or when it failed)
-        self._commanded: dict[str, tuple[bool, Deadline, float | None]] = {}
+        self._commanded: dict[str, _Expected] = {}
         self._active: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self.paused = False  # while a checkout strokes actuators on purpose
@@ -67,20 +76,20 @@ class ActuatorWatch:
         once `written(tag)` says the PLC acknowledged it."""
         actuator = self._actuators.get(tag)
         if actuator is not None:
-            self._commanded[tag] = (bool(value), self._settle(actuator), None)
+            self._commanded[tag] = _Expected(bool(value), self._settle(actuator))
 
     def written(self, tag: str) -> None:
         """The PLC acknowledged the write `commanded(tag, ...)` announced: only a read-back
         received after now shows its effect (one read on the wire meanwhile may not)."""
         expected = self._commanded.get(tag)
-        if expected is not None and expected[2] is None:
-            self._commanded[tag] = (expected[0], expected[1], self._clock.monotonic())
+        if expected is not None and expected.written_wall_s is None:
+            expected.written_wall_s = self._clock.monotonic()
 
     def take_up(self, tag: str, value: TagValue) -> None:
         """The output is `value` already (read back, not written): expect it from now on."""
         actuator = self._actuators.get(tag)
         if actuator is not None:
-            self._commanded[tag] = (bool(value), self._settle(actuator), -math.inf)
+            self._commanded[tag] = _Expected(bool(value), self._settle(actuator), -math.inf)
 
     def _settle(self, actuator: Actuator) -> Deadline:
         return Deadline(self._clock, actuator.timeout_s, self._grace_wall_s())
@@ -118,10 +127,10 @@ class ActuatorWatch:
             if expected is None:
                 self.take_up(tag, bool(output.value))
                 continue
-            commanded, settle, written_wall_s = expected
+            commanded, written_wall_s = expected.value, expected.written_wall_s
             if written_wall_s is None or output.t_received_wall_s <= written_wall_s:
                 continue  # the write is on the wire, failed, or this read-back predates it
-            settled = settle.passed()
+            settled = expected.settle.passed()
             if bool(output.value) != commanded and settled:
                 found[actuator.name] = (
                     f"{tag} is {str(bool(output.value)).lower()}, padctl commanded "
