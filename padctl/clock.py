@@ -340,12 +340,30 @@ async def within(clock: Clock, awaitable: Awaitable[_T], timeout_s: float, what:
 async def within_wall(
     clock: Clock, awaitable: Awaitable[_T], timeout_wall_s: float, what: str
 ) -> _T:
-    """Await `awaitable` for at most `timeout_wall_s` wall seconds; TimeoutError naming `what`."""
+    """Await `awaitable` for at most `timeout_wall_s` wall seconds of a loop awake to take the
+    answer (see `awake_wall_sleep`); TimeoutError naming `what`."""
     return await _bounded(
         awaitable,
-        clock.wall_sleep(timeout_wall_s),
+        awake_wall_sleep(clock, timeout_wall_s),
         f"{what}: no answer within {timeout_wall_s:g} s",
     )
+
+
+STALL_SEEN_WALL_S = 0.05  # a timer this late (wall seconds) means the loop itself stalled
+
+
+async def awake_wall_sleep(clock: Clock, duration_wall_s: float) -> None:
+    """Sleep `duration_wall_s` wall seconds as a timeout: a timer that fires late because the
+    loop itself stalled (starved of CPU, a long callback) sleeps once more, as long as it was
+    late (at most `duration_wall_s` again). A stall of padctl's own loop is not the silence of
+    whatever it waits on: an answer that came meanwhile, or whose sender was starved beside
+    it, is taken, not timed out. A real silence still ends within twice the timeout and the
+    stall (which the loop monitor alarms on its own)."""
+    due_s = clock.monotonic() + duration_wall_s
+    await clock.wall_sleep(duration_wall_s)
+    late_s = clock.monotonic() - due_s
+    if late_s > STALL_SEEN_WALL_S:
+        await clock.wall_sleep(min(late_s, duration_wall_s))
 
 
 async def _bounded(awaitable: Awaitable[_T], timer: Awaitable[None], message: str) -> _T:

@@ -53,7 +53,7 @@ async def proxy(sim: SimulatedPad) -> AsyncIterator[FaultProxy]:
 MODBUS_TCP_HAS_NO_CHECKSUM = (
     "padctl bug (protocol limit): Modbus TCP has no checksum of its own, so a flipped data "
     "byte in a well-formed reply is decoded and stored GOOD whenever it stays in range "
-    "(ModbusHub._read_block, padctl/plant/_modbus_hub.py:168-172)"
+    "(ModbusHub._read_block, padctl/plant/_modbus_hub.py)"
 )
 
 

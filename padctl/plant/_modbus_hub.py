@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import socket
 import struct
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 import structlog
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from padctl.clock import Clock, wait_event
+from padctl.clock import Clock, wait_event, within_wall
 from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
@@ -24,6 +24,13 @@ from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
+_T = TypeVar("_T")
+
+# pymodbus's own timeout is only a backstop: padctl bounds every request itself, with a
+# timeout that a stall of its own loop does not spend (`within_wall`). pymodbus's timer would
+# fire at the end of such a stall before the reply that came meanwhile is read, and a 320 ms
+# stall under load dropped every Modbus link at once.
+_PYMODBUS_BACKSTOP_WALL_S = 60.0
 
 
 class ModbusHub:
@@ -140,12 +147,12 @@ class ModbusHub:
         client = AsyncModbusTcpClient(
             self._plc.host,
             port=self._plc.port,
-            timeout=self._plc.timeout_s,  # wall seconds, as every communication timing
+            timeout=_PYMODBUS_BACKSTOP_WALL_S,
             retries=0,
             reconnect_delay=0,  # padctl supervises reconnection itself, with backoff
         )
         self._client = client
-        if not await client.connect():
+        if not await self._bounded(client.connect(), "connect"):
             raise CommError(self.plc_id, f"cannot connect to {self._plc.host}:{self._plc.port}")
 
     def _close_client(self) -> None:
@@ -192,7 +199,10 @@ class ModbusHub:
             sent_s = self._clock.now()
             read = getattr(client, _READ_METHODS[block.table])
             self.requests_sent += 1
-            response = await read(block.start, count=block.count, device_id=self._plc.unit_id)
+            response = await self._bounded(
+                read(block.start, count=block.count, device_id=self._plc.unit_id),
+                f"read {block.table.value}:{block.start}+{block.count}",
+            )
         received_s = self._clock.now()
         if response.isError():
             self._table.mark_bad(
@@ -210,6 +220,14 @@ class ModbusHub:
         else:
             values = block.decode_registers(response.registers)
         self._table.update_group(group, values, t_source_s=sent_s, t_received_s=received_s)
+
+    async def _bounded(self, request: Awaitable[_T], what: str) -> _T:
+        """One request, within the PLC's timeout (wall seconds; a stall of padctl's own loop
+        not counted); CommError naming it if the PLC stays silent."""
+        try:
+            return await within_wall(self._clock, request, self._plc.timeout_s, what)
+        except TimeoutError as error:
+            raise CommError(self.plc_id, str(error)) from error
 
     def _require_client(self) -> AsyncModbusTcpClient:
         client = self._client
@@ -231,13 +249,14 @@ class ModbusHub:
             client = self._require_client()
             async with self._lock:
                 if tag.type is TagType.BOOL:
-                    response = await client.write_coil(
+                    request = client.write_coil(
                         address.offset, bool(value), device_id=self._plc.unit_id
                     )
                 else:
-                    response = await client.write_registers(
+                    request = client.write_registers(
                         address.offset, registers, device_id=self._plc.unit_id
                     )
+                response = await self._bounded(request, f"write {tag.name}")
         except (ModbusException, OSError, TimeoutError) as error:
             raise CommError(self.plc_id, f"write {tag.name}: {error}") from error
         if response.isError():

@@ -217,7 +217,9 @@ class OpcUaHub:
         self._lost.clear()
         client = Client(
             self._plc.endpoint,
-            timeout=self._plc.timeout_s,
+            # asyncua's own request timeout is only a backstop: the hub bounds each wait itself
+            # (`_bounded`), with a timeout a stall of padctl's own loop does not spend.
+            timeout=self._plc.timeout_s * _CONNECT_TIMEOUTS,
             watchdog_intervall=_ASYNCUA_WATCHDOG_S,
         )
         client.name = "padctl"
