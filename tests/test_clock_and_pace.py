@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 import structlog
 
-from padctl.clock import Deadline, FollowerClock, ManualClock, ScaledClock, real_clock
+from padctl.clock import (
+    Deadline,
+    FollowerClock,
+    ManualClock,
+    ScaledClock,
+    real_clock,
+    within_wall,
+)
 from padctl.definition import load_pad_definition
 from padctl.loop_lag import RECENT, WINDOW, LoopLagMonitor
 from padctl.pace import EVENT_TOLERANCE_S, Pace, Window, ladder_floor
@@ -201,3 +208,33 @@ async def test_a_stalled_loop_is_logged_with_the_collectors_part_in_it() -> None
     assert stalls[0]["gc_ms_meanwhile"] > 0
     assert monitor.max_wall_s >= 0.25
     assert gc.callbacks == callbacks_before  # the monitor's watch went with it
+
+
+async def test_a_wait_on_silence_times_out_and_names_what_it_waited_for() -> None:
+    silence: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    started_s = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"read of X: no answer within 0\.1 s"):
+        await within_wall(silence, 0.1, "read of X")
+    assert 0.09 <= time.monotonic() - started_s < 1.0
+    assert silence.cancelled()  # nothing is left waiting
+
+
+async def test_a_loop_stall_past_the_timeout_does_not_spend_it() -> None:
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def stall_then_answer() -> None:
+        time.sleep(0.3)  # the loop itself stalls past the timeout of 0.1 s
+        loop.call_later(0.02, answer.set_result, "reply")  # the answer comes just after
+
+    loop.call_soon(stall_then_answer)
+    assert await within_wall(answer, 0.1, "read of X") == "reply"
+
+
+async def test_a_cancel_from_outside_stays_a_cancel_not_a_timeout() -> None:
+    silence: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiter = asyncio.create_task(within_wall(silence, 5.0, "read of X"))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter

@@ -314,11 +314,10 @@ async def test_an_abandoned_write_never_answers_the_next_read(
     PLC-SAFE-LINK in a nominal training run, where pymodbus logged a reply to the previous
     transaction and then a read timed out; this path held, so that cause is still open.)"""
     async with hub_via(sim, proxy.port) as (hub, table):
-        clock = table.clock
         tag = sim.definition.tag("TST-CV-101-SP")
         proxy.set_latency(300.0)  # this write's reply comes 0.3 s late
         with pytest.raises(TimeoutError):
-            await within_wall(clock, hub.write(tag, 12.5), 0.1, "an impatient write")
+            await within_wall(hub.write(tag, 12.5), 0.1, "an impatient write")
         proxy.clear()
         watch = Watch()
         deadline = time.monotonic() + 1.5

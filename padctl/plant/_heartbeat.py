@@ -129,7 +129,6 @@ class HeartbeatKeeper:
             self._counter, a_change = self._next_counter()
             try:
                 await within_wall(
-                    clock,
                     self._hub.write(self._counter_tag, self._counter),
                     write_timeout_s,
                     f"heartbeat write to {self.plc_id}",

@@ -225,7 +225,7 @@ class ModbusHub:
         """One request, within the PLC's timeout (wall seconds; a stall of padctl's own loop
         not counted); CommError naming it if the PLC stays silent."""
         try:
-            return await within_wall(self._clock, request, self._plc.timeout_s, what)
+            return await within_wall(request, self._plc.timeout_s, what)
         except TimeoutError as error:
             raise CommError(self.plc_id, str(error)) from error
 

@@ -209,7 +209,7 @@ class OpcUaHub:
     async def _bounded(self, awaitable: Awaitable[_T], timeout_wall_s: float, what: str) -> _T:
         """Await `awaitable` for at most `timeout_wall_s` wall seconds; TimeoutError naming
         `what`."""
-        return await within_wall(self._clock, awaitable, timeout_wall_s, what)
+        return await within_wall(awaitable, timeout_wall_s, what)
 
     async def _connect_and_subscribe(self) -> tuple[Client, Subscription]:
         self._generation += 1
