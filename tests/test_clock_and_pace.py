@@ -18,7 +18,6 @@ from padctl.clock import (
     ManualClock,
     ScaledClock,
     real_clock,
-    within_wall,
 )
 from padctl.definition import load_pad_definition
 from padctl.loop_lag import RECENT, WINDOW, LoopLagMonitor
@@ -26,6 +25,7 @@ from padctl.pace import EVENT_TOLERANCE_S, Pace, Window, ladder_floor
 from padctl.plant import Quality, TagTable
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
+from padctl.timeouts import within_wall
 
 
 async def test_a_rate_change_wakes_every_sleeper_at_once() -> None:

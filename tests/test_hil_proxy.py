@@ -18,8 +18,8 @@ import pytest
 
 from hil._proxy_commands import ProxyCommandError, parse_command
 from hil.proxy import CorruptionKind, FaultProxy, Faults, FaultSettingError
-from padctl.clock import within_wall
 from padctl.plant import Quality
+from padctl.timeouts import within_wall
 from simulators.pad import SimulatedPad
 from tests.processes import PADCTL
 from tests.proxy_rig import (

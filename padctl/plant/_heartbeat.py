@@ -12,13 +12,14 @@ from collections.abc import Callable
 
 import structlog
 
-from padctl.clock import Clock, within_wall
+from padctl.clock import Clock
 from padctl.definition import Heartbeat, PadDefinition
 from padctl.plant._hub import Hub
 from padctl.plant._sample import Sample
 from padctl.plant._tag_table import TagTable
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
+from padctl.timeouts import within_wall
 
 log = structlog.get_logger()
 

@@ -13,7 +13,7 @@ import structlog
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from padctl.clock import Clock, wait_event, within_wall
+from padctl.clock import Clock, wait_event
 from padctl.definition import ModbusAddress, ModbusPlc, ModbusTable, Tag, TagType
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._modbus_codec import ReadBlock, encode_registers, plan_read_blocks
@@ -22,6 +22,7 @@ from padctl.plant._tag_table import TagGroup, TagTable
 from padctl.plant._value_kind import checked_kind
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
+from padctl.timeouts import within_wall
 
 log = structlog.get_logger()
 _T = TypeVar("_T")

@@ -19,7 +19,7 @@ from asyncua.common.subscription import Subscription
 from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 
-from padctl.clock import Clock, next_loop_turn, wait_event, within_wall
+from padctl.clock import Clock, next_loop_turn, wait_event
 from padctl.definition import OpcUaPlc, Tag
 from padctl.plant._errors import CommError, WriteFailed, WriteRefused
 from padctl.plant._opcua_client_security import check_security, configure_security
@@ -29,6 +29,7 @@ from padctl.plant._sample import TagValue
 from padctl.plant._tag_table import TagTable
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
+from padctl.timeouts import within_wall
 
 log = structlog.get_logger()
 
