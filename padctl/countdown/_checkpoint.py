@@ -18,10 +18,7 @@ afresh. The pad itself (plant, subsystems) is the caller's to put back, inside `
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +26,6 @@ from padctl.countdown._events import RunningEvent
 from padctl.countdown._sequence import CountdownSequence, Event
 from padctl.countdown._tclock import format_t_time
 from padctl.countdown._timeline import CountdownRefused, CountState, Poll
-from padctl.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from padctl.countdown._engine import Countdown
@@ -101,7 +97,7 @@ class CountdownCheckpoint:
 def take_checkpoint(countdown: Countdown) -> CountdownCheckpoint:
     """The count as it is now (take it with the clock paused to have it match the pad)."""
     events = countdown.sequence.events
-    now_s = countdown._clock.now()
+    now_s = countdown.clock.now()
     running = []
     for under_way in countdown.events.running:
         index = next(i for i, event in enumerate(events) if event is under_way.event)
@@ -130,41 +126,8 @@ def take_checkpoint(countdown: Countdown) -> CountdownCheckpoint:
         resumable=countdown.status.resumable,
         result=countdown.status.result,
         pending_scrub=countdown.status.pending_scrub,
-        flags=dict(countdown._context.flags),
+        flags=dict(countdown.context.flags),
     )
-
-
-@contextlib.asynccontextmanager
-async def halt_count(countdown: Countdown, *, timeout_wall_s: float = 2.0) -> AsyncIterator[None]:
-    """Stop the count (its loop, a pending window scrub) and hold its lock meanwhile.
-
-    An operator command still running on the count (a recycle, a scrub) keeps the lock:
-    after `timeout_wall_s` this gives up with CountdownRefused, and the count goes on.
-    On leaving, the count's loop runs again unless the count is idle or secured.
-    """
-    await cancel_and_wait(countdown._task)
-    await cancel_and_wait(countdown._window_task)
-    countdown._window_task = None
-    try:
-        async with asyncio.timeout(timeout_wall_s):
-            await countdown._lock.acquire()
-    except TimeoutError:
-        _supervise(countdown)
-        raise CountdownRefused(
-            "restore", "an operator command is still running on the count; try again later"
-        ) from None
-    try:
-        yield
-    finally:
-        countdown._lock.release()
-        _supervise(countdown)
-
-
-def _supervise(countdown: Countdown) -> None:
-    idle = countdown.state in (S.IDLE, S.SECURED)
-    task = countdown._task
-    if not idle and (task is None or task.done()):
-        countdown._task = asyncio.create_task(countdown._supervise(), name="countdown")
 
 
 async def restore_checkpoint(
@@ -179,7 +142,7 @@ async def restore_checkpoint(
             f"not of {sequence.name} ({sequence.profile})",
         )
     events = sequence.events
-    now_s = countdown._clock.now()
+    now_s = countdown.clock.now()
     countdown.machine_state = checkpoint.state
     countdown.clocks.set_t(checkpoint.t_s, running=checkpoint.t_running)
     if checkpoint.l_started:
@@ -207,7 +170,7 @@ async def restore_checkpoint(
     countdown.status.result = checkpoint.result
     countdown.status.pending_scrub = checkpoint.pending_scrub
     for flag, value in checkpoint.flags.items():
-        countdown._context.set(flag, value)
+        countdown.context.set(flag, value)
     if checkpoint.count_state is S.SECURED:
         countdown.status.done.set()
     else:

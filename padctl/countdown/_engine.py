@@ -11,13 +11,9 @@ import structlog
 
 from padctl.alarms import AlarmManager
 from padctl.clock import Clock, wait_event
-from padctl.countdown._checkpoint import (
-    CountdownCheckpoint,
-    halt_count,
-    restore_checkpoint,
-    take_checkpoint,
-)
+from padctl.countdown._checkpoint import CountdownCheckpoint, restore_checkpoint, take_checkpoint
 from padctl.countdown._count_clocks import CountClocks
+from padctl.countdown._count_loop import CountLoop
 from padctl.countdown._count_record import CountRecord
 from padctl.countdown._count_timing import CountPacing, Due, next_due, sleep_until_next
 from padctl.countdown._events import EventRunner, StopReason
@@ -38,7 +34,6 @@ from padctl.countdown._timeline import (
 )
 from padctl.plant import Plant
 from padctl.subsystems import Mode, PadContext, Subsystem
-from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
 
@@ -71,14 +66,13 @@ class Countdown:
         self._start_check = start_check
         self.subsystems = subsystems
         self._plant = plant
-        self._clock = clock
-        self._context = context
+        self.clock = clock
+        self.context = context  # the pad's flags the count sets (count_active, terminal_count)
         self.clocks = CountClocks(clock, sequence.start_t_s)
         self.status = CountStatus()
         self.record = CountRecord(self.clocks, plant.journal, lambda: self.machine_state, on_event)
         self.timeline = self.record.timeline  # what the console and the CLI show
-        self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self.loop = CountLoop(self._supervise, idle=lambda: self.state in (S.IDLE, S.SECURED))
         # A change of any tag an LCC reads, or a command's outcome, wakes the loop at once:
         # the reaction time is set by the PLC poll period, not by the engine's tick.
         self._wake = asyncio.Event()
@@ -110,7 +104,6 @@ class Countdown:
             trigger=self._trigger,
             hold=lambda reason: self._hold(reason, built_in=None),
         )
-        self._window_task: asyncio.Task[None] | None = None
         attach_count_machine(self)
 
     # ---- clocks -----------------------------------------------------------------------------
@@ -125,7 +118,7 @@ class Countdown:
     def hold_remaining_s(self) -> float | None:
         """Clock seconds left in the built-in hold the count is in (None outside one)."""
         until_s = self.status.hold_until_s
-        return None if until_s is None else max(0.0, until_s - self._clock.now())
+        return None if until_s is None else max(0.0, until_s - self.clock.now())
 
     def t_now(self) -> float:
         """The T clock: runs while counting, stopped in holds."""
@@ -166,7 +159,7 @@ class Countdown:
     # ---- operator commands ------------------------------------------------------------------
     async def start(self, *, actor: str) -> None:
         """Start the count: subsystems to AUTO, T clock running from the sequence's start."""
-        async with self._lock:
+        async with self.loop.lock:
             if self.state is not S.IDLE:
                 raise CountdownRefused("start", f"the count is {self.state.value}")
             problems = self._start_check() if self._start_check is not None else []
@@ -175,14 +168,14 @@ class Countdown:
             for subsystem in self.subsystems.values():
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
             self.clocks.start_l()
-            self._context.set("count_active", True)
+            self.context.set("count_active", True)
             await self._start_t_with(T.START)
             self.record.emit("START", f"count started by {actor}, profile {self.sequence.profile}")
-            self._task = asyncio.create_task(self._supervise(), name="countdown")
+            self.loop.start()
 
     async def hold(self, *, actor: str, reason: str) -> None:
         """An unplanned hold; inside the terminal count a hold is a cutoff."""
-        async with self._lock:
+        async with self.loop.lock:
             if self.state is S.TERMINAL_COUNT:
                 await self.paths.cutoff(f"hold called in terminal count by {actor}: {reason}")
                 return
@@ -192,7 +185,7 @@ class Countdown:
 
     async def resume(self, *, actor: str) -> None:
         """Resume from a hold: needs every position GO and no launch commit criterion violated."""
-        async with self._lock:
+        async with self.loop.lock:
             self._check_resume()
             await self._resume(actor)
 
@@ -206,7 +199,7 @@ class Countdown:
             raise CountdownRefused(
                 "resume", "GO/NO-GO poll incomplete: no GO from " + ", ".join(missing)
             )
-        violations = self._lcc.violations(t_s=self.t_now(), now_s=self._clock.now())
+        violations = self._lcc.violations(t_s=self.t_now(), now_s=self.clock.now())
         if violations:
             raise CountdownRefused(
                 "resume",
@@ -240,21 +233,21 @@ class Countdown:
 
     async def abort(self, *, actor: str, reason: str) -> None:
         """Cut off now, then safe the pad."""
-        async with self._lock:
+        async with self.loop.lock:
             if self.state not in (S.COUNTING, S.HOLDING, S.TERMINAL_COUNT):
                 raise CountdownRefused("abort", f"the count is {self.state.value}")
             await self.paths.cutoff(f"abort by {actor}: {reason}")
 
     async def scrub(self, *, actor: str, reason: str) -> None:
         """Give up today's attempt: detank, vent, secure the pad."""
-        async with self._lock:
+        async with self.loop.lock:
             if self.state not in (S.COUNTING, S.HOLDING):
                 raise CountdownRefused("scrub", f"the count is {self.state.value}")
             await self.paths.scrub(f"{reason} (by {actor})")
 
     async def recycle(self, *, actor: str, point: str) -> None:
         """Back to a recycle point's T-time, once its re-entry conditions hold; stays holding."""
-        async with self._lock:
+        async with self.loop.lock:
             await self.paths.recycle(actor=actor, point=point)
 
     async def recover(self, entries: list[Any], *, actor: str = "padctl") -> bool:
@@ -263,7 +256,7 @@ class Countdown:
         watch the pad again. Nothing resumes by itself."""
         if not await self.paths.recover(entries, actor=actor):
             return False
-        self._task = asyncio.create_task(self._supervise(), name="countdown")
+        self.loop.start()
         return True
 
     # ---- checkpoints (padctl.countdown._checkpoint) -----------------------------------------
@@ -273,7 +266,7 @@ class Countdown:
 
     def halted(self, *, timeout_wall_s: float = 2.0) -> AbstractAsyncContextManager[None]:
         """The count stopped while the pad under it is put back (then `restore` it)."""
-        return halt_count(self, timeout_wall_s=timeout_wall_s)
+        return self.loop.halted(timeout_wall_s=timeout_wall_s)
 
     async def restore(
         self, checkpoint: CountdownCheckpoint, *, actor: str, label: str = ""
@@ -282,8 +275,7 @@ class Countdown:
         await restore_checkpoint(self, checkpoint, actor=actor, label=label)
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        await cancel_and_wait(self._window_task)
+        await self.loop.stop()
         self._plant.pace.close_window("step")
         self._pacing.close()
 
@@ -303,19 +295,19 @@ class Countdown:
 
     async def _run(self) -> None:
         while self.state is not S.SECURED:
-            async with self._lock:
+            async with self.loop.lock:
                 await self.step()
                 self._pace_windows()
             if self.status.done.is_set():
                 return
             self._wake.clear()
             sleep_s, floor_wall_s = self._sleep()
-            await wait_event(self._clock, self._wake, sleep_s, wall_floor_s=floor_wall_s)
+            await wait_event(self.clock, self._wake, sleep_s, wall_floor_s=floor_wall_s)
 
     def _sleep(self) -> tuple[float, float]:
         """Until the next tick (clock seconds, with a wall floor), or exactly until the next
         due moment when that comes sooner."""
-        return sleep_until_next(self._next_due(), self._clock.rate)
+        return sleep_until_next(self._next_due(), self.clock.rate)
 
     def _next_due(self) -> Due | None:
         return next_due(
@@ -345,13 +337,13 @@ class Countdown:
                 if self.state not in RUNNING:
                     return
             if state is S.COUNTING and self.t_now() >= self.sequence.terminal_count_t_s:
-                self._context.set("terminal_count", True)
+                self.context.set("terminal_count", True)
                 await self._trigger(T.ENTER_TERMINAL_COUNT)
                 self.record.emit("TERMINAL", "automatic terminal count")
             if self.state is S.TERMINAL_COUNT and self.t_now() >= 0:
                 await self.paths.check_liftoff()
         elif state is S.HOLDING and self.status.hold_until_s is not None:
-            if self._clock.now() >= self.status.hold_until_s and (
+            if self.clock.now() >= self.status.hold_until_s and (
                 self.status.poll is None or self.status.poll.all_go
             ):
                 try:
@@ -364,7 +356,7 @@ class Countdown:
                 await self._resume("countdown (built-in hold complete)")
                 return
         if state in (S.COUNTING, S.HOLDING):
-            self._window_task = self.paths.check_window(self._lock) or self._window_task
+            self.loop.keep_window_task(self.paths.check_window(self.loop.lock))
 
     def _pace_windows(self) -> None:
         """Tell the rate governor the timing windows in play (`CountPacing`)."""
@@ -373,7 +365,7 @@ class Countdown:
 
     def _violation(self) -> StopReason | None:
         """The first reason to stop: an LCC violation, or a sequence command that faulted."""
-        reason = self._lcc.reason_to_stop(t_s=self.t_now(), now_s=self._clock.now())
+        reason = self._lcc.reason_to_stop(t_s=self.t_now(), now_s=self.clock.now())
         if reason is not None:
             return reason
         return self.events.faulted_command()
@@ -384,7 +376,7 @@ class Countdown:
         status = self.status
         status.hold_reason = reason
         status.hold_id = built_in.hold_id if built_in else None
-        status.hold_until_s = self._clock.now() + built_in.hold_s if built_in else None
+        status.hold_until_s = self.clock.now() + built_in.hold_s if built_in else None
         needs_poll = built_in is None or built_in.poll
         status.poll = Poll(self.sequence.positions) if needs_poll else None
         if self.state is not S.HOLDING:

@@ -257,7 +257,7 @@ class Subsystem:
                 actor,
             )
             ticket = CommandTicket(self.name, name)
-            await getattr(self, _trigger(name))()
+            await self._fire(name)
             # The feedback's timing window is in play from the write on (a scaled clock slows
             # before the write is on the wire) until the confirmation ends, however it ends.
             pace, window = self._plant.pace, (self.name, "command", id(ticket))
@@ -300,7 +300,7 @@ class Subsystem:
                 await self._fault(outcome.removeprefix("fault: "))
                 return
             if compiled.spec.via is not None:
-                await getattr(self, _trigger(f"{name}_confirmed"))()
+                await self._fire(f"{name}_confirmed")
             await self._write(compiled.spec.after, actor=actor, why=f"{name} (after feedback)")
             await self._journal(
                 "command_confirmed", {"command": name, "state": self.machine_state}, actor
@@ -319,7 +319,7 @@ class Subsystem:
         self.safed = False  # not proven again until this fault's safing has run
         log.error("subsystem_fault", subsystem=self.name, reason=reason)
         if self.machine_state != FAULT:
-            await getattr(self, _trigger("fault"))()
+            await self._fire("fault")
         await self._journal("subsystem_fault", {"reason": reason})
         self._event_alarms.set(SubsystemAlarm.FAULT, True, detail=reason)
         await self._make_safe(actor="padctl", why="fault")
@@ -347,7 +347,7 @@ class Subsystem:
         record = {"proven": proven, "detail": detail, "why": why, "outputs": outputs}
         await self._journal("safing_result", {**record, "unmet": result.unmet}, actor)
         if proven and self.machine_state not in (FAULT, self.spec.safe_state.name):
-            await getattr(self, _trigger("safe"))()
+            await self._fire("safe")
         if not proven:
             log.error("safing_not_proven", subsystem=self.name, detail=detail)
         return proven
@@ -359,7 +359,7 @@ class Subsystem:
         unmet = [self._describe(c) for c in self.compiled.safe_feedback if not self._holds(c)]
         if not self.safed or unmet:
             raise await self.refuse("reset", "safe state not proven: " + "; ".join(unmet), actor)
-        await getattr(self, _trigger("reset"))()
+        await self._fire("reset")
         self._event_alarms.set(SubsystemAlarm.FAULT, False)
         await self._journal("fault_reset", {"fault": self.last_fault}, actor)
 
@@ -385,6 +385,11 @@ class Subsystem:
         self._event_alarms.set(SubsystemAlarm.UNCOMMANDED, active, detail=detail)
         if active:
             await self._journal("uncommanded_change", {"detail": detail})
+
+    async def _fire(self, name: str) -> None:
+        """Fire one transition of the table by its event on the machine (which refuses one not
+        allowed from the present state); never by an attribute looked up by name."""
+        await self._machine.events[_trigger(name)].trigger(self)
 
 
 def _trigger(name: str) -> str:
