@@ -1,9 +1,12 @@
-"""Benchmark: the reference countdown (sequences/countdown.yaml), nominal, on the simulated pad.
+"""Benchmark: the reference countdown (sequences/countdown.yaml), nominal, as shipped.
 
-The whole count (T-06:00:00 to liftoff and post-launch safing) runs on the simulators at a
-scaled clock with every GO/NO-GO poll answered GO. Reports the simulated seconds counted,
-the wall time, and the largest gap (simulated seconds) between a timed event's scheduled
-T-time and the T-time it ran at. Prints one JSON object as its last line.
+Runs `padctl countdown --sim --rate N --auto --profile P --journal J` as a user would: the
+simulated PLCs in a process of their own, the rate governor and the loop monitor in play,
+every GO/NO-GO poll answered GO. From the journal it then reports the simulated seconds
+counted, the wall time, the lowest rate in effect, and the largest gap (count seconds)
+between a timed event's scheduled T-time and the T-time it ran at (`countdown_event` rows:
+the event's index in the sequence and the T-time it ran). Prints one JSON object as its
+last line.
 
     .venv/bin/python tests/bench/countdown_speed.py [--rate N] [--profile full|test-flight]
 """
@@ -11,10 +14,9 @@ T-time and the T-time it ran at. Prints one JSON object as its last line.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.util
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,126 +24,75 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+PADCTL = Path(sys.executable).with_name("padctl")
 
-from padctl.alarms import AlarmManager  # noqa: E402
-from padctl.clock import ScaledClock  # noqa: E402
-from padctl.countdown import Countdown, CountdownSequence, load_lcc, load_sequence  # noqa: E402
+from padctl.clock import real_clock  # noqa: E402
+from padctl.countdown import CountdownSequence, load_sequence  # noqa: E402
 from padctl.definition import load_pad_definition  # noqa: E402
-from padctl.journal import AsyncJournal  # noqa: E402
-from padctl.logs import configure_logging  # noqa: E402
-from padctl.plant import Plant  # noqa: E402
-from padctl.subsystems import ALL_SPECS, PadContext, build_subsystems  # noqa: E402
-from simulators.pad import SimulatedPad  # noqa: E402
-from simulators.pad_model import PadModel  # noqa: E402
+from padctl.journal import Journal, JournalEntry  # noqa: E402
+from padctl.subsystems import ALL_SPECS  # noqa: E402
 
 SEQUENCES = REPO / "sequences"
 
 
-def event_errors_s(countdown: Countdown, sequence: CountdownSequence) -> list[tuple[float, str]]:
+def event_errors_s(
+    entries: list[JournalEntry], sequence: CountdownSequence
+) -> list[tuple[float, str]]:
     """|run T-time - scheduled T-time| of every timed event the count ran, with its name."""
-    scheduled = list(sequence.events)
     errors = []
-    index = 0
-    for entry in countdown.timeline:
-        if entry.kind != "EVENT":
+    for entry in entries:
+        if entry.kind != "countdown_event":
             continue
-        while index < len(scheduled) and scheduled[index].name != entry.text:
-            index += 1
-        if index == len(scheduled):
-            break
-        errors.append((abs(entry.t_s - scheduled[index].t_s), entry.text))
-        index += 1
+        scheduled = sequence.events[int(entry.payload["index"])]  # type: ignore[call-overload]
+        errors.append((abs(float(entry.payload["t_s"]) - scheduled.t_s), scheduled.name))  # type: ignore[arg-type]
     return errors
 
 
-async def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]:
-    clock = ScaledClock(rate)
+def measure(rate: float, profile: str, scratch: Path) -> dict[str, object]:
+    journal_path = scratch / "journal.sqlite"
+    command = [str(PADCTL), "countdown", "--sim", "--rate", f"{rate:g}", "--auto"]
+    command += ["--profile", profile, "--journal", str(journal_path)]
+    started_s = time.perf_counter()
+    done = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=3600, check=False
+    )
+    wall_s = time.perf_counter() - started_s
     definition = load_pad_definition()
     sequence = load_sequence(
         SEQUENCES / "countdown.yaml", profile=profile, definition=definition, specs=ALL_SPECS
     )
-    criteria = load_lcc(SEQUENCES / "lcc.yaml", definition)
-    model = PadModel(definition)
-    sim = SimulatedPad(definition, clock, process=model)
-    live = await sim.start()
-    try:
-        async with AsyncJournal(scratch / "journal.sqlite", clock=clock) as journal:
-            plant = Plant(definition=live, clock=clock, journal=journal)
-            alarms = AlarmManager(clock=clock, journal=journal, table=plant.table)
-            async with plant:
-                assert await plant.wait_connected(30.0), "simulated PLCs did not answer"
-                context = PadContext()
-                subsystems = build_subsystems(
-                    plant=plant, clock=clock, alarms=alarms, context=context
-                )
-                await alarms.start()
-                for subsystem in subsystems.values():
-                    await subsystem.start()
-                countdown = Countdown(
-                    sequence=sequence,
-                    subsystems=subsystems,
-                    plant=plant,
-                    clock=clock,
-                    context=context,
-                    lcc=criteria,
-                )
-                wall_start = time.perf_counter()
-                sim_start = clock.now()
-                holds = 0
-                try:
-                    await countdown.start(actor="bench")
-                    while not countdown.done:
-                        if countdown.state.name == "HOLDING":
-                            if not countdown.status.resumable or countdown.status.hold_id is None:
-                                holds += 1  # an unplanned hold or a cutoff: not nominal
-                                break
-                            poll = countdown.status.poll
-                            for position in poll.missing if poll is not None else []:
-                                await countdown.answer_poll(
-                                    position=position, go=True, actor="bench"
-                                )
-                        await clock.wall_sleep(0.01)
-                    wall_s = time.perf_counter() - wall_start
-                    sim_s = clock.now() - sim_start
-                finally:
-                    await countdown.stop()
-                    for subsystem in subsystems.values():
-                        await subsystem.stop()
-                    await alarms.stop()
-    finally:
-        await sim.stop()
-    errors = event_errors_s(countdown, sequence)
+    with Journal(journal_path, clock=real_clock()) as journal:  # read only
+        entries = journal.entries(kinds=["countdown_state", "countdown_event", "rate_in_effect"])
+    counted = [e for e in entries if e.kind == "countdown_state"]
+    rates = [float(e.payload["rate"]) for e in entries if e.kind == "rate_in_effect"]  # type: ignore[arg-type]
+    errors = event_errors_s(entries, sequence)
+    lines = done.stdout.strip().splitlines()
+    sim_s = counted[-1].t_clock_s - counted[0].t_clock_s if counted else 0.0
     return {
         "profile": profile,
-        "result": countdown.status.result or f"STOPPED: {countdown.status.hold_reason}",
+        "result": lines[-1] if lines else f"exit {done.returncode}",
+        "exit_code": done.returncode,
         "sim_seconds": round(sim_s, 1),
         "wall_seconds": round(wall_s, 2),
         "rate": rate,
+        "lowest_rate": min(rates, default=rate),
         "effective_rate": round(sim_s / wall_s, 1) if wall_s > 0 else None,
         "max_event_error_s": round(max(errors)[0], 3) if errors else None,
         "median_event_error_s": round(statistics.median(e for e, _ in errors), 3)
         if errors
         else None,
         "latest_event": max(errors)[1] if errors else None,
-        "events_run": sum(1 for e in countdown.timeline if e.kind == "EVENT"),
-        "unplanned_holds": holds,
+        "events_run": len(errors),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=100.0)
-    parser.add_argument("--profile", default="full")
+    parser.add_argument("--rate", type=float, default=400.0)
+    parser.add_argument("--profile", default="test-flight")
     args = parser.parse_args()
-    configure_logging(level="error")
     with tempfile.TemporaryDirectory() as tmp:
-        coroutine = measure(args.rate, args.profile, Path(tmp))
-        if importlib.util.find_spec("uvloop") is None:
-            result = asyncio.run(coroutine)
-        else:
-            import uvloop
-
-            result = uvloop.run(coroutine)
+        result = measure(args.rate, args.profile, Path(tmp))
     print(json.dumps(result))
 
 
