@@ -62,7 +62,9 @@ class Clock(Protocol):
 
 # Layout of a shared clock file: a sequence number (odd while being written), the anchor in
 # wall (monotonic) and clock seconds, and the rate.
-_SHARED = struct.Struct("<Qddd")
+_SHARED = struct.Struct("<Qddd")  # the anchor: sequence, wall, clock, rate (owner writes)
+_LAG = struct.Struct("<d")  # after it: the follower's loop lag, wall seconds (follower writes)
+_SHARED_FILE_SIZE = _SHARED.size + _LAG.size
 
 
 class _RealWall:
@@ -106,6 +108,11 @@ class ScaledClock(_RealWall):
         if share_path is not None:
             self._share = _SharedAnchor.create(share_path)
             self._share.write(self._anchor_wall_s, self._anchor_clock_s, self._rate)
+
+    def follower_lag_wall_s(self) -> float:
+        """The lag a `FollowerClock`'s process last reported (wall seconds; 0 when none):
+        a simulator starved of CPU falls behind this clock as surely as padctl's own loop."""
+        return 0.0 if self._share is None else self._share.read_lag()
 
     @property
     def rate(self) -> float:
@@ -181,13 +188,14 @@ class _SharedAnchor:
     @classmethod
     def create(cls, path: Path) -> _SharedAnchor:
         file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.ftruncate(file, _SHARED.size)
-        return cls(path, file, mmap.mmap(file, _SHARED.size))
+        os.ftruncate(file, _SHARED_FILE_SIZE)
+        return cls(path, file, mmap.mmap(file, _SHARED_FILE_SIZE))
 
     @classmethod
     def open(cls, path: Path) -> _SharedAnchor:
-        file = os.open(path, os.O_RDONLY)
-        return cls(path, file, mmap.mmap(file, _SHARED.size, access=mmap.ACCESS_READ))
+        """The follower's side: it reads the anchor and writes only its lag."""
+        file = os.open(path, os.O_RDWR)
+        return cls(path, file, mmap.mmap(file, _SHARED_FILE_SIZE))
 
     def write(self, anchor_wall_s: float, anchor_clock_s: float, rate: float) -> None:
         self._sequence += 1  # odd: being written
@@ -200,6 +208,13 @@ class _SharedAnchor:
             sequence, anchor_wall_s, anchor_clock_s, rate = _SHARED.unpack_from(self._view, 0)
             if sequence % 2 == 0 and _SHARED.unpack_from(self._view, 0)[0] == sequence:
                 return anchor_wall_s, anchor_clock_s, rate
+
+    def write_lag(self, lag_wall_s: float) -> None:
+        _LAG.pack_into(self._view, _SHARED.size, lag_wall_s)  # one aligned double
+
+    def read_lag(self) -> float:
+        lag_wall_s: float = _LAG.unpack_from(self._view, _SHARED.size)[0]
+        return lag_wall_s if math.isfinite(lag_wall_s) and lag_wall_s > 0 else 0.0
 
     def close(self, *, remove: bool = False) -> None:
         self._view.close()
@@ -234,6 +249,11 @@ class FollowerClock(_RealWall):
             rate = self.rate
             wait_s = self._POLL_WALL_S if rate <= 0 else remaining_s / rate
             await asyncio.sleep(min(wait_s, self._POLL_WALL_S))
+
+    def report_lag(self, lag_wall_s: float) -> None:
+        """Tell the clock's owner how far this process's loop lags (wall seconds): its rate
+        governor slows the clock for it as for its own lag."""
+        self._anchor.write_lag(lag_wall_s)
 
     def close(self) -> None:
         self._anchor.close()

@@ -154,7 +154,7 @@ class Station:
         )
         self._health = health
         journal.add_failure_listener(health.journal_failed)
-        loop_lag.add_listener(lambda monitor: plant.pace.note_lag(monitor.recent_max_wall_s))
+        loop_lag.add_listener(lambda monitor: plant.pace.note_lag(wire_lag_wall_s(monitor, clock)))
         stack.callback(plant.pace.add_listener(self._rate_changed))
         supervisor.spawn("loop-lag", loop_lag.run, deadline_wall_s=2.0)
         await stack.enter_async_context(plant)
@@ -314,3 +314,12 @@ def _tags_of(subsystem: Subsystem) -> tuple[str, ...]:
         if actuator.off_feedback:
             names.append(actuator.off_feedback)
     return tuple(sorted(set(names)))
+
+
+def wire_lag_wall_s(monitor: LoopLagMonitor, clock: object) -> float:
+    """The lag the rate governor slows a scaled clock by: padctl's own loop's, or that of a
+    simulator in its own process on the same clock (`FollowerClock.report_lag`), whichever
+    is worse. Either one starved of CPU would let the pad's time outrun its wire."""
+    follower_lag = getattr(clock, "follower_lag_wall_s", None)
+    follower_s = float(follower_lag()) if callable(follower_lag) else 0.0
+    return max(monitor.recent_max_wall_s, follower_s)

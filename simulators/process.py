@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import json
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -116,8 +119,29 @@ def _write(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+LAG_PERIOD_WALL_S = 0.02  # how often the simulator's loop is asked for a wake-up
+LAG_RECENT = 100  # wake-ups: the worst of the last two seconds is reported
+
+
+async def _report_lag(clock: FollowerClock) -> None:
+    """How late this process's loop wakes (starved of CPU, a long scan), reported to padctl's
+    clock: its rate governor slows the pad's time for the simulator as for its own loop, so
+    the physics and the PLC scans are given the wall time a window needs."""
+    recent: collections.deque[float] = collections.deque(maxlen=LAG_RECENT)
+    while True:
+        due_s = time.monotonic() + LAG_PERIOD_WALL_S
+        await asyncio.sleep(LAG_PERIOD_WALL_S)
+        recent.append(max(0.0, time.monotonic() - due_s))
+        clock.report_lag(max(recent))
+
+
 async def _serve(args: argparse.Namespace, definition: PadDefinition) -> None:
     clock = FollowerClock(Path(args.clock)) if args.clock else ScaledClock(args.rate)
+    lag_reporter = (
+        asyncio.create_task(_report_lag(clock), name="sim-lag")
+        if isinstance(clock, FollowerClock)
+        else None
+    )
     model = PadModel(definition)
     process = FreezableProcess(model)
     pad = SimulatedPad(definition, clock, process=process, scan_wall_s=args.scan_wall_s)
@@ -144,6 +168,10 @@ async def _serve(args: argparse.Namespace, definition: PadDefinition) -> None:
                 _write(await channel.handle(line.decode("utf-8", errors="replace")))
         stop.cancel()
     finally:
+        if lag_reporter is not None:
+            lag_reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_reporter
         await pad.stop()
 
 

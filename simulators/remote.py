@@ -63,6 +63,11 @@ class SimulatorProcess:
         self.live: PadDefinition = definition
 
     @property
+    def pid(self) -> int | None:
+        """The simulator program's process id (None before `start`)."""
+        return None if self._process is None else self._process.pid
+
+    @property
     def plcs(self) -> tuple[str, ...]:
         return tuple(plc.id for plc in self._definition.plcs)
 

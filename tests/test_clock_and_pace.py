@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 import structlog
 
+from padctl.cli._simulated import simulated_pad
 from padctl.clock import (
     Deadline,
     FollowerClock,
@@ -23,9 +26,11 @@ from padctl.definition import load_pad_definition
 from padctl.loop_lag import RECENT, WINDOW, LoopLagMonitor
 from padctl.pace import EVENT_TOLERANCE_S, Pace, Window, ladder_floor
 from padctl.plant import Quality, TagTable
+from padctl.station import wire_lag_wall_s
 from padctl.supervisor import Pulse
 from padctl.tasks import cancel_and_wait
 from padctl.timeouts import within_wall
+from tests.e2e_fixtures import wait_until
 
 
 async def test_a_rate_change_wakes_every_sleeper_at_once() -> None:
@@ -238,3 +243,42 @@ async def test_a_cancel_from_outside_stays_a_cancel_not_a_timeout() -> None:
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
+
+
+def test_a_follower_reports_its_lag_to_the_clocks_owner(tmp_path: Path) -> None:
+    owner = ScaledClock(10.0, share_path=tmp_path / "clock")
+    follower = FollowerClock(tmp_path / "clock")
+    try:
+        assert owner.follower_lag_wall_s() == 0.0
+        follower.report_lag(0.3)
+        assert owner.follower_lag_wall_s() == 0.3
+        assert follower.now() == pytest.approx(owner.now(), abs=0.5)  # the anchor is unharmed
+        assert follower.rate == 10.0
+    finally:
+        follower.close()
+        owner.close()
+    assert ScaledClock(1.0).follower_lag_wall_s() == 0.0  # not shared: no follower
+
+
+async def test_a_starved_simulator_slows_the_clock_as_padctls_own_lag_would() -> None:
+    """Found in a loaded suite run: the simulator's process was starved while an erector lock
+    stroked, the pad's time ran on, and the lock's feedback window (17 s at rate 30-50, half
+    a second of wall time) closed before the simulator had scanned: a false fault. The
+    simulator now reports its loop's lag on the shared clock, and the station's rate
+    governor takes the worse of the two."""
+    async with simulated_pad(load_pad_definition(), rate=50.0) as simulated:
+        clock, pid = simulated.clock, simulated.simulator.pid
+        assert pid is not None
+        monitor = LoopLagMonitor(clock)
+        os.kill(pid, signal.SIGSTOP)  # the simulator starved of CPU for 0.4 s
+        await asyncio.sleep(0.4)  # the stall itself, not a wait for a condition
+        os.kill(pid, signal.SIGCONT)
+
+        async def reported() -> bool:
+            return clock.follower_lag_wall_s() >= 0.3
+
+        await wait_until(reported, 5, "the simulator reports the stall it came out of")
+        assert wire_lag_wall_s(monitor, clock) >= 0.3  # what the governor is handed
+        pace = Pace(clock, poll_wall_s=0.02, requested_rate=50.0)
+        pace.note_lag(wire_lag_wall_s(monitor, clock))
+        assert pace.rate <= 20.0, pace.reason  # 5 clock s per 0.3 s stall at most
