@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import contextlib
 import json
 import signal
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,8 @@ from typing import Any
 from padctl.clock import FollowerClock, ScaledClock
 from padctl.definition import PadDefinition
 from padctl.logs import configure_logging
+from padctl.loop_lag import LoopLagMonitor
+from padctl.supervisor import Pulse
 from simulators._scenario_pad import FreezableProcess, PadControl, check_fault
 from simulators.pad import SimulatedPad
 from simulators.pad_model import PadModel
@@ -119,20 +119,13 @@ def _write(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-LAG_PERIOD_WALL_S = 0.02  # how often the simulator's loop is asked for a wake-up
-LAG_RECENT = 100  # wake-ups: the worst of the last two seconds is reported
-
-
 async def _report_lag(clock: FollowerClock) -> None:
-    """How late this process's loop wakes (starved of CPU, a long scan), reported to padctl's
-    clock: its rate governor slows the pad's time for the simulator as for its own loop, so
-    the physics and the PLC scans are given the wall time a window needs."""
-    recent: collections.deque[float] = collections.deque(maxlen=LAG_RECENT)
-    while True:
-        due_s = time.monotonic() + LAG_PERIOD_WALL_S
-        await asyncio.sleep(LAG_PERIOD_WALL_S)
-        recent.append(max(0.0, time.monotonic() - due_s))
-        clock.report_lag(max(recent))
+    """How late this process's loop wakes (starved of CPU, a long scan), measured as padctl
+    measures its own (`LoopLagMonitor`) and reported to padctl's clock: its rate governor
+    slows the pad's time for the simulator as for its own loop."""
+    monitor = LoopLagMonitor(clock)
+    monitor.add_listener(lambda lag: clock.report_lag(lag.recent_max_wall_s))
+    await monitor.run(Pulse(clock))
 
 
 async def _serve(args: argparse.Namespace, definition: PadDefinition) -> None:
