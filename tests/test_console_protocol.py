@@ -170,12 +170,22 @@ def test_the_count_hold_poll_and_a_two_person_scrub(sockets: dict[str, ConsoleSo
     tc, so, op, prop = sockets["tc"], sockets["so"], sockets["op_power"], sockets["op_prop"]
     assert tc.command("count.start")["type"] == "accepted"
     counting = tc.wait_update(lambda u: u["countdown"]["state"] == "COUNTING")
+    first_update = len(tc.updates) - 1
     later = tc.wait_update(lambda u: u["countdown"]["at"] > counting["countdown"]["at"] + 0.2)
-    # T runs at `rate` clock seconds per wall second between the stamps `at` (the rate in
-    # effect: the pace may lower the requested one on a busy machine, and says so).
+    # the journal's rows reach the console a little after they are written
+    tc.wait_update(lambda u: u["countdown"]["at"] > later["countdown"]["at"] + 0.5)
+    # T runs at `rate` clock seconds per wall second between the stamps `at`: the rate in
+    # effect, which the pace may lower on a busy machine, for as short a time as a timing
+    # window is open, and says so in the journal (`rate_in_effect`) and in each update.
     dt_wall = later["countdown"]["at"] - counting["countdown"]["at"]
     dt_count = later["countdown"]["t_s"] - counting["countdown"]["t_s"]
-    rates = [u["countdown"]["rate"] for u in (counting, later)]
+    seen = tc.updates[first_update:]
+    rates = [u["countdown"]["rate"] for u in seen] + [
+        row["payload"]["rate"]
+        for u in seen
+        for row in u.get("journal", [])
+        if row["kind"] == "rate_in_effect"
+    ]
     assert all(0 < rate <= RATE for rate in rates), rates
     assert min(rates) * dt_wall * 0.8 - 0.3 <= dt_count <= max(rates) * dt_wall * 1.2 + 0.3
     held = tc.command("count.hold", reason="range safety check")
