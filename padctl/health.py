@@ -41,10 +41,12 @@ class PlcFreshness:
     age_s: float  # wall seconds since the newest sample of any of its tags
     stale_after_s: float
     stale_tags: tuple[str, ...]  # its tags whose quality is STALE now
+    # of `age_s`, the wall seconds padctl's own loop stood still (not the PLC's silence)
+    stalled_s: float = 0.0
 
     @property
     def fresh(self) -> bool:
-        return self.age_s <= self.stale_after_s and not self.stale_tags
+        return self.age_s - self.stalled_s <= self.stale_after_s and not self.stale_tags
 
 
 def plc_alarm_id(plc_id: str, what: str) -> str:
@@ -133,12 +135,17 @@ class PadHealth:
         names = self._tag_names.get(plc_id)
         if names is None:
             names = self._tag_names[plc_id] = [tag.name for tag in self._definition.tags_of(plc_id)]
-        newest_s, stale_tags = self._plant.table.staleness(names)
+        table = self._plant.table
+        newest_s, stale_tags = table.staleness(names)
+        age_s = self._clock.monotonic() - newest_s
         return PlcFreshness(
             plc=plc_id,
-            age_s=self._clock.monotonic() - newest_s,
+            age_s=age_s,
             stale_after_s=plc.stale_after_s,
             stale_tags=stale_tags,
+            stalled_s=0.0
+            if age_s <= plc.stale_after_s
+            else table.excused_wall_s(newest_s, plc.stale_after_s),
         )
 
     def freshness(self) -> dict[str, PlcFreshness]:

@@ -18,6 +18,7 @@ import structlog
 
 from padctl.clock import Clock
 from padctl.supervisor import Pulse
+from padctl.timeouts import STALL_SEEN_WALL_S
 
 log = structlog.get_logger()
 
@@ -43,6 +44,8 @@ class LoopLagMonitor:
         self._listeners: list[Callable[[LoopLagMonitor], None]] = []
         self.max_wall_s = 0.0  # the worst since start
         self.samples = 0
+        self._stalls: collections.deque[tuple[float, float]] = collections.deque(maxlen=64)
+        self._due_s: float | None = None  # when the pending wake-up is due (clock.monotonic)
 
     def add_listener(self, listener: Callable[[LoopLagMonitor], None]) -> None:
         self._listeners.append(listener)
@@ -64,6 +67,23 @@ class LoopLagMonitor:
     def last_wall_s(self) -> float:
         return self._recent[-1] if self._recent else 0.0
 
+    def stalled_wall_s(self, since_s: float) -> float:
+        """Wall seconds since `since_s` (clock.monotonic) that this loop stood still: the part
+        after `since_s` of each wake-up later than `STALL_SEEN_WALL_S`, and of the pending one when
+        it is that late already (the loop is waking from a stall this very turn).
+
+        A judge of data age subtracts it, at most once over: data is not stale for a time in
+        which padctl itself could not have read it (the LOOP-LAG alarm names that stall)."""
+        now_s = self._clock.monotonic()
+        stalled_s = 0.0
+        for woke_s, lag_s in self._stalls:
+            if woke_s > since_s:
+                stalled_s += woke_s - max(since_s, woke_s - lag_s)
+        due_s = self._due_s
+        if due_s is not None and now_s - due_s > STALL_SEEN_WALL_S:
+            stalled_s += now_s - max(since_s, due_s)
+        return stalled_s
+
     def record(self, lag_wall_s: float) -> None:
         self._recent.append(lag_wall_s)
         self.samples += 1
@@ -79,9 +99,13 @@ class LoopLagMonitor:
         try:
             while True:
                 asleep_s = clock.monotonic()
+                self._due_s = asleep_s + self._period_wall_s
                 await clock.wall_sleep(self._period_wall_s)
                 woke_s = clock.monotonic()
+                self._due_s = None
                 lag_s = max(0.0, woke_s - asleep_s - self._period_wall_s)
+                if lag_s > STALL_SEEN_WALL_S:
+                    self._stalls.append((woke_s, lag_s))
                 self.record(lag_s)
                 if lag_s >= STALL_LOG_WALL_S:
                     log.warning(
@@ -91,6 +115,7 @@ class LoopLagMonitor:
                     )
                 pulse.beat()
         finally:
+            self._due_s = None
             gc.callbacks.remove(collections_seen)
 
 

@@ -143,6 +143,8 @@ class Station:
         self._alarms = alarms
         loop_lag = LoopLagMonitor(clock)
         self.loop_lag = loop_lag
+        # a stall of padctl's own loop is LOOP-LAG, not every PLC's silence at once
+        plant.table.excuse_stalls(loop_lag.stalled_wall_s)
         health = PadHealth(
             definition=self.definition,
             plant=plant,

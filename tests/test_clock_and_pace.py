@@ -282,3 +282,29 @@ async def test_a_starved_simulator_slows_the_clock_as_padctls_own_lag_would() ->
         pace = Pace(clock, poll_wall_s=0.02, requested_rate=50.0)
         pace.note_lag(wire_lag_wall_s(monitor, clock))
         assert pace.rate <= 20.0, pace.reason  # 5 clock s per 0.3 s stall at most
+
+
+async def test_the_monitor_tells_how_long_the_loop_stood_still() -> None:
+    """What a judge of data age subtracts: the time padctl's own loop could not have read
+    anything. Known while the loop is still waking (the monitor's wake-up is overdue) and
+    after it has recorded the stall; a time after the stall has none of it."""
+    clock = real_clock()
+    monitor = LoopLagMonitor(clock)
+    woke = asyncio.Event()
+    monitor.add_listener(lambda _monitor: woke.set())
+    task = asyncio.create_task(monitor.run(Pulse(clock)))
+    try:
+        await asyncio.wait_for(woke.wait(), 5.0)  # it runs: now it waits for its next wake-up
+        woke.clear()
+        before_s = clock.monotonic()
+        time.sleep(0.3)  # noqa: ASYNC251 - the point: the loop stands still
+        waking = monitor.stalled_wall_s(before_s)  # the same turn: the wake-up is overdue
+        assert 0.2 <= waking <= 0.31, waking
+        await asyncio.wait_for(woke.wait(), 5.0)
+        after_s = clock.monotonic()
+        recorded = monitor.stalled_wall_s(before_s)
+        assert 0.2 <= recorded <= 0.31, recorded
+        assert monitor.stalled_wall_s(before_s + 0.1) == pytest.approx(recorded - 0.1, abs=0.02)
+        assert monitor.stalled_wall_s(after_s) == 0.0
+    finally:
+        await cancel_and_wait(task)

@@ -144,6 +144,36 @@ async def test_a_starved_loop_raises_the_loop_lag_alarm(rig: StationRig) -> None
     assert loop.is_running()
 
 
+async def test_a_stall_of_padctls_own_loop_is_not_every_plcs_silence(rig: StationRig) -> None:
+    """Finding (a loaded suite run): padctl's loop stood still for 847 ms; on waking, before
+    the poll had had a turn, every PLC's data was past its 1 s limit, and five LINK alarms and
+    two LCC sensor alarms blamed the wire. A stall is LOOP-LAG's to name: the data is judged
+    on the next poll. A stall of more than the limit again is STALE whatever the reason."""
+    station = rig.station
+    limit_s = max(plc.stale_after_s for plc in station.definition.plcs)
+    await rig.until(lambda: not station.stale_plcs(), "every PLC fresh")
+    time.sleep(limit_s * 1.5)  # noqa: ASYNC251 - the point: the loop stands still
+    assert station.stale_plcs() == []  # the same turn, before any poll
+    assert station.not_good(["LOX-PT-101", "VEH-HB-PLC"]) == []
+    woke_s = time.monotonic()
+    # a command's permissives are judged on data read since the stall: it waits for the poll
+    assert await station.plant.received_within_limits(["LOX-PT-101"])
+    assert station.plant.read("LOX-PT-101").t_received_wall_s >= woke_s
+    await rig.until(
+        lambda: all(f.age_s < time.monotonic() - woke_s for f in station.freshness().values()),
+        "every PLC polled since the stall",
+    )
+    activated = [
+        e.payload["alarm"] for e in await station.journal.entries(kinds=["alarm_activated"])
+    ]
+    assert not [alarm for alarm in activated if alarm.endswith("-LINK")], activated
+
+    time.sleep(limit_s * 2.2)  # noqa: ASYNC251 - more than the limit again
+    stale = station.stale_plcs()
+    assert stale == [plc.id for plc in station.definition.plcs], stale
+    await rig.until(lambda: rig.alarm_active("PLC-PROP-LINK"), "PROP link alarm")
+
+
 async def test_safing_attempts_every_output_and_reports_each(
     rig: StationRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -179,7 +179,12 @@ class HeartbeatKeeper:
             self._plc_counter_seen = sample.value
         self._gather_take_up_evidence(sample)
         watchdog_s = self._heartbeat.watchdog_s
-        alive = sample.is_good and now_s - self._plc_counter_changed_wall_s <= watchdog_s
+        # padctl's own loop standing still is not the PLC's logic stopping (the table's excuse)
+        changed_s = self._plc_counter_changed_wall_s
+        alive = sample.is_good and (
+            now_s - changed_s <= watchdog_s
+            or now_s - changed_s - self._table.excused_wall_s(changed_s, watchdog_s) <= watchdog_s
+        )
         # Taken up: padctl's writes reach the PLC, and the PLC has scanned since they began
         # (its own counter moved after a reading taken after them), so its watchdog has seen
         # padctl's counter change.

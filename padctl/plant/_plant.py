@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -190,6 +190,32 @@ class Plant:
     def read(self, name: str) -> Sample:
         """The latest sample of a tag, quality judged now."""
         return self.table.get(name)
+
+    async def received_within_limits(self, names: Iterable[str]) -> bool:
+        """Wait (at most the longest limit, wall seconds) until each named tag's newest sample
+        came within its PLC's `stale_after_s`, as read, where only a stall of padctl's own
+        loop made it older (the table allows for the stall when judging quality; a command's
+        permissives are judged on data read since). Whether they all did."""
+        definition = self.definition
+        limits_s = {  # the plant's tags only (a condition may read the count's context)
+            n: definition.plc(definition.tag(n).plc).stale_after_s
+            for n in names
+            if definition.has_tag(n)
+        }
+        if not limits_s:
+            return True
+
+        def received(table: TagTable) -> bool:
+            now_s = table.clock.monotonic()
+            for name, limit_s in limits_s.items():
+                received_s = table.get(name).t_received_wall_s
+                if now_s - received_s > limit_s and table.excused_wall_s(received_s, limit_s) > 0:
+                    return False  # old only by the stall: the next poll is coming
+            return True
+
+        return received(self.table) or await self.table.wait_for(
+            received, timeout_s=0.0, grace_wall_s=max(limits_s.values())
+        )
 
     def check_write(self, name: str, value: TagValue) -> Tag:
         """The tag, if `value` may be written to it; WriteRefused naming the reason if not."""

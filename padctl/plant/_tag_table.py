@@ -46,9 +46,10 @@ class TagTable:
 
     Quality is decided when a sample is read, never cached: STALE when the last good update
     is older than the PLC's `stale_after_s` (wall seconds: the wire's time, whatever the clock
-    rate), BAD when the value is NaN or outside the tag's engineering range, when the PLC
-    reports the channel failed (the tag's `fail_raw` sentinel, or its `status_tag` true), or
-    when the source said so.
+    rate; less the time padctl's own loop stood still meanwhile, at most `stale_after_s`, when
+    told of its stalls by `excuse_stalls`), BAD when the value is NaN or outside the tag's
+    engineering range, when the PLC reports the channel failed (the tag's `fail_raw`
+    sentinel, or its `status_tag` true), or when the source said so.
     """
 
     def __init__(self, definition: PadDefinition, clock: Clock) -> None:
@@ -66,6 +67,7 @@ class TagTable:
         self._unique_groups: list[TagGroup] | None = None
         self._groups_of_names: dict[tuple[str, ...], list[TagGroup]] = {}  # for `staleness`
         self._stale_groups: set[int] = set()  # ids of groups last found STALE by the sweep
+        self._stalled_wall_s: Callable[[float], float] | None = None
         # Tags whose PLC reports a failed channel, and the tags a channel status qualifies.
         self._failure_reported = {
             slot
@@ -84,6 +86,25 @@ class TagTable:
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    def excuse_stalls(self, stalled_wall_s: Callable[[float], float]) -> None:
+        """Judge age less the wall seconds padctl's own loop stood still since a sample came
+        (`stalled_wall_s(since)`: the loop monitor's), at most once over: a stall is LOOP-LAG,
+        not the wire's silence. Data older than twice its limit is STALE whatever the cause."""
+        self._stalled_wall_s = stalled_wall_s
+
+    def excused_wall_s(self, since_s: float, stale_after_s: float) -> float:
+        """Of a sample's age since `since_s`, the loop's stall (at most `stale_after_s`)."""
+        stalled = self._stalled_wall_s
+        if stalled is None or since_s == -math.inf:
+            return 0.0
+        return min(stalled(since_s), stale_after_s)
+
+    def _too_old(self, group: TagGroup, wall_s: float) -> float | None:
+        """The age (wall seconds) of `group`'s data when it is too old to be fresh, else None."""
+        age_s, limit_s = wall_s - group.received_wall_s, group.stale_after_s
+        excused_s = self.excused_wall_s(group.received_wall_s, limit_s) if age_s > limit_s else 0
+        return None if age_s - excused_s <= limit_s else age_s
 
     def slot_of(self, name: str) -> int:
         try:
@@ -115,8 +136,8 @@ class TagTable:
         for group in groups:
             stale = (
                 group.quality is not Quality.BAD
-                and wall_s - group.received_wall_s > group.stale_after_s
                 and group.received_wall_s > -math.inf
+                and self._too_old(group, wall_s) is not None
             )
             key = id(group)
             if stale and key not in self._stale_groups:
@@ -277,7 +298,7 @@ class TagTable:
             received_s = group.received_wall_s
             if received_s > newest_s:
                 newest_s = received_s
-            if group.quality is not Quality.BAD and wall_s - received_s > group.stale_after_s:
+            if group.quality is not Quality.BAD and self._too_old(group, wall_s) is not None:
                 stale_groups.add(id(group))
         if not stale_groups:
             return newest_s, ()
@@ -297,8 +318,8 @@ class TagTable:
         if value is None:
             quality, reason = Quality.BAD, reason or "no data received yet"
         elif quality is not Quality.BAD:
-            age_wall_s = wall_s - shared.received_wall_s
-            if age_wall_s > shared.stale_after_s:
+            age_wall_s = self._too_old(shared, wall_s)
+            if age_wall_s is not None:
                 quality = Quality.STALE
                 reason = f"last update {age_wall_s:.3f} s ago (limit {shared.stale_after_s} s)"
             elif slot in self._failure_reported and (

@@ -246,6 +246,8 @@ class Subsystem:
     ) -> CommandTicket:
         """Check, journal and write a command; its feedback is awaited in the background."""
         async with self._lock:
+            if known := self.compiled.commands.get(name):  # judged on data read since a stall
+                await self._plant.received_within_limits(c.tag for _, c in known.permissives)
             try:
                 compiled = self.check(name, origin=origin)
             except CommandRefused as refusal:
