@@ -21,7 +21,14 @@ import paho.mqtt.client as mqtt
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion
 
-from padctl.sparkplug._edge_node import BD_SEQ, NAMESPACE, QUALITY_CODES, REBIRTH, BrokerAddress
+from padctl.sparkplug._edge_node import (
+    BD_SEQ,
+    NAMESPACE,
+    QUALITY_CODES,
+    REBIRTH,
+    BrokerAddress,
+    release_sockets,
+)
 from padctl.sparkplug._schema import DataType, Payload
 
 log = structlog.get_logger()
@@ -101,6 +108,7 @@ class SparkplugMirror:
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+        release_sockets(self._client)
 
     def snapshot(self) -> dict[str, dict[str, MirroredMetric]]:
         """Every device's metrics now (copies: the mirror goes on changing)."""
