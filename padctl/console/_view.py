@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from padctl.alarms import AlarmView
-from padctl.clock import Clock
 from padctl.countdown import CountdownSequence, CountEvent, CountState, CountStatus, Criterion
 from padctl.definition import PadDefinition
 from padctl.health import PlcFreshness
@@ -76,13 +75,20 @@ class HealthView(Protocol):
     def report(self) -> dict[str, Any]: ...
 
 
+class ClockView(Protocol):
+    @property
+    def rate(self) -> float: ...
+    def now(self) -> float: ...
+    def wall_now(self) -> float: ...
+
+
 class ConsoleView(Protocol):
     """Everything the console's pages, health endpoint and own journal rows read."""
 
     @property
     def definition(self) -> PadDefinition: ...
     @property
-    def clock(self) -> Clock: ...
+    def clock(self) -> ClockView: ...
     @property
     def sequence(self) -> CountdownSequence: ...
     @property
