@@ -24,6 +24,7 @@ from padctl.plant import Plant, Sample, record_soon
 from padctl.subsystems import (
     ALL_SPECS,
     AutomaticRules,
+    CompiledSubsystem,
     PadContext,
     Subsystem,
     SubsystemSpec,
@@ -178,7 +179,8 @@ class Station:
             specs=self._specs,
         )
         self._subsystem_tags = {
-            name: _tags_of(subsystem) for name, subsystem in self.subsystems.items()
+            name: subsystem_tags_of(subsystem.compiled)
+            for name, subsystem in self.subsystems.items()
         }
         rules = AutomaticRules(self.subsystems, plant=plant, clock=clock)
         self.automatic = rules
@@ -299,8 +301,8 @@ def _started(part: _Part | None, name: str) -> _Part:
     return part
 
 
-def _tags_of(subsystem: Subsystem) -> tuple[str, ...]:
-    compiled = subsystem.compiled
+def subsystem_tags_of(compiled: CompiledSubsystem) -> tuple[str, ...]:
+    """The plant tags a compiled subsystem reads or writes (interlocks, feedback, outputs)."""
     names: list[str] = []
     conditions = list(compiled.safe_feedback)
     for command in compiled.commands.values():

@@ -106,28 +106,42 @@ async def console_server(
 
     Its diagnostics go to `serve.log` in `folder`; its standard output says where it listens.
     """
+    async with padctl_serve(
+        folder,
+        "--sim",
+        "--rate",
+        str(rate),
+        "--users",
+        str(users),
+        "--sequence",
+        str(sequence),
+        "--lcc",
+        str(lcc),
+        "--journal",
+        str(folder / "journal.sqlite"),
+        "--update-period",
+        str(update_period_s),
+        start_timeout_s=start_timeout_s,
+    ) as server:
+        yield server
+
+
+@asynccontextmanager
+async def padctl_serve(
+    folder: Path, *options: str, start_timeout_s: float = 60.0
+) -> AsyncIterator[ConsoleServer]:
+    """`padctl serve OPTIONS` on 127.0.0.1, an ephemeral port; stopped (SIGTERM) on the way
+    out. Its diagnostics go to `serve.log` in `folder`."""
     log_path = folder / "serve.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             PADCTL,
             "serve",
-            "--sim",
             "--host",
             "127.0.0.1",
             "--port",
             "0",
-            "--rate",
-            str(rate),
-            "--users",
-            str(users),
-            "--sequence",
-            str(sequence),
-            "--lcc",
-            str(lcc),
-            "--journal",
-            str(folder / "journal.sqlite"),
-            "--update-period",
-            str(update_period_s),
+            *options,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
             cwd=folder,

@@ -36,12 +36,14 @@ from padctl.cli._opcua_face_options import (
     opcua_face_settings_or_exit,
 )
 from padctl.cli._runtime import run
+from padctl.cli._serve_remote import remote_broker_or_exit, remote_source
 from padctl.cli._simulated import simulated_pad
 from padctl.clock import ScaledClock
 from padctl.console import (
     WILDCARD_HOSTS,
     ConsoleConfig,
     ConsoleSettings,
+    ConsoleSource,
     Role,
     SessionPolicy,
     StationHandle,
@@ -209,6 +211,15 @@ def serve_command(
         float, typer.Option("--update-period", help="Seconds between console updates.")
     ] = 0.15,
     mqtt: MqttOption = None,
+    from_mqtt: Annotated[
+        str | None,
+        typer.Option(
+            "--from-mqtt",
+            help="Serve a read-only console fed only from the pad's Sparkplug B edge node on "
+            "this broker (mqtt://HOST[:PORT] or mqtts://...): no PLC connection, every user a "
+            "viewer, every command refused.",
+        ),
+    ] = None,
     opcua_server: OpcUaServerOption = None,
     opcua_cert: OpcUaCertOption = None,
     opcua_key: OpcUaKeyOption = None,
@@ -242,6 +253,15 @@ def serve_command(
         typer.echo("padctl serve: --arm-timeout and --update-period must be above 0", err=True)
         raise typer.Exit(2)
     sparkplug = sparkplug_settings_or_exit(mqtt, "serve")
+    remote = remote_broker_or_exit(
+        from_mqtt,
+        station_options={
+            "--sim": sim,
+            "--mqtt": mqtt,
+            "--opcua-server": opcua_server,
+            "--history": history,
+        },
+    )
     setup_logging(log_level, log_file)
     definition = load_definition_or_exit(pad)
     try:
@@ -272,7 +292,7 @@ def serve_command(
                 typer.echo(f"padctl serve: {users} has no users (padctl users add ...)", err=True)
                 raise typer.Exit(2)
         journal_path = journal or (
-            Path(scratch) / "journal.sqlite" if sim else Path("padctl-journal.sqlite")
+            Path(scratch) / "journal.sqlite" if sim or remote else Path("padctl-journal.sqlite")
         )
         source: StationSource
         if sim:
@@ -315,14 +335,24 @@ def serve_command(
             verify_user=verify_user,
             command="serve",
         )
-        history_file = history_path(history, off=no_history, simulated=sim)
-        faced = with_face(source, sparkplug, opcua, history_file)
+        faced: ConsoleSource
+        if remote is not None:
+            faced = remote_source(
+                remote,
+                definition=definition,
+                sequence=sequence,
+                lcc=criteria,
+                journal_path=journal_path,
+            )
+        else:
+            history_file = history_path(history, off=no_history, simulated=sim)
+            faced = with_face(source, sparkplug, opcua, history_file)
         code = run(_serve_console(config, faced, host=host, port=port))
     raise typer.Exit(code)
 
 
 async def _serve_console(
-    config: ConsoleConfig, source: StationSource, *, host: str, port: int
+    config: ConsoleConfig, source: ConsoleSource, *, host: str, port: int
 ) -> int:
     ready = asyncio.Event()
     return await _serve(

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,170 +15,18 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from padctl.console._arming import DEFAULT_ARM_TIMEOUT_WALL_S, ArmBoard
-from padctl.console._auth import SESSION_COOKIE, LoginThrottle, Session, SessionPolicy, SessionStore
-from padctl.console._authority import AuthorityBoard
-from padctl.console._catalogue import Catalogue
-from padctl.console._command_table import CATALOGUE
-from padctl.console._commands import CommandDesk, Injector
+from padctl.console._auth import SESSION_COOKIE
+from padctl.console._console import Console, ConsoleConfig, ConsoleSource
 from padctl.console._http_guard import (
-    LOOPBACK_HOSTS,
     MAX_BODY_BYTES,
     guard_middleware,
     json_body,
 )
-from padctl.console._state import ConsoleSettings, StateTracker
-from padctl.console._users import MAX_USER_NAME, User, UsersError, UsersFile
-from padctl.console._ws import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHENTICATED, Hub, encode
-from padctl.off_loop import OffLoopWorker
-from padctl.plant import record_soon
-from padctl.station import Station
+from padctl.console._read_only import READ_ONLY
+from padctl.console._users import MAX_USER_NAME, User
+from padctl.console._ws import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHENTICATED, encode
 
 log = structlog.get_logger()
-
-STATIC_DIR = Path(__file__).parent / "static"
-
-
-@dataclass
-class ConsoleConfig:
-    """Everything the console server is configured with (times in wall seconds)."""
-
-    users: UsersFile
-    settings: ConsoleSettings = field(default_factory=ConsoleSettings)
-    sessions: SessionPolicy = field(default_factory=SessionPolicy)
-    arm_timeout_wall_s: float = DEFAULT_ARM_TIMEOUT_WALL_S
-    static_dir: Path = STATIC_DIR
-    wall: Callable[[], float] = time.monotonic  # for timeouts
-    epoch: Callable[[], float] = time.time  # for the times consoles show
-    catalogue: Catalogue = CATALOGUE  # the commands consoles may send
-    # The names (Host header) the console is served under: any other is refused.
-    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
-
-
-@dataclass
-class StationHandle:
-    """A running station, and how to inject faults when it runs on simulators."""
-
-    station: Station
-    injector: Injector | None = None
-
-
-StationSource = Callable[[], AbstractAsyncContextManager[StationHandle]]
-
-
-class Console:
-    """The server's state around one station: users, sessions, authority, arms, the hub."""
-
-    def __init__(self, config: ConsoleConfig, handle: StationHandle) -> None:
-        self.config = config
-        self.station = handle.station
-        self.injector = handle.injector
-        # Off the control loop: password hashing on a thread of its own (a burst of guesses
-        # must not delay a journal search), encodes and journal searches on another.
-        self.passwords = OffLoopWorker("padctl-console-passwords")
-        self.offload = OffLoopWorker("padctl-console-offload")
-        self.sessions = SessionStore(config.sessions, config.wall)
-        self.throttle = LoginThrottle(config.wall)
-        self.authority = AuthorityBoard(tuple(handle.station.subsystems))
-        self.arms = ArmBoard(config.wall, config.epoch, config.arm_timeout_wall_s)
-        self.desk = CommandDesk(
-            station=self.station,
-            authority=self.authority,
-            arms=self.arms,
-            injector=self.injector,
-            offload=self.offload,
-            catalogue=config.catalogue,
-            wall=config.wall,
-        )
-        self.tracker = StateTracker(
-            station=self.station,
-            authority=self.authority,
-            arms=self.arms,
-            settings=config.settings,
-            epoch=config.epoch,
-            consoles=lambda: self.hub.consoles(),
-            catalogue=self.desk.catalogue,
-        )
-        self.hub = Hub(
-            station=self.station,
-            tracker=self.tracker,
-            desk=self.desk,
-            sessions=self.sessions,
-            authority=self.authority,
-            arms=self.arms,
-            update_period_wall_s=config.settings.update_period_wall_s,
-            on_session_end=self._session_ended,
-            on_tick=self.users,
-            offload=self.offload,
-        )
-        self._users_mtime = _mtime(config.users.path)
-
-    def users(self) -> UsersFile:
-        """The users file, re-read when it changed on disk (users added while serving).
-
-        A user removed, or whose role, subsystems or positions changed, is logged out.
-        """
-        mtime = _mtime(self.config.users.path)
-        if mtime != self._users_mtime:
-            self._users_mtime = mtime
-            try:
-                self.config.users = UsersFile.load(
-                    self.config.users.path, hasher=self.config.users.hasher
-                )
-            except UsersError as error:
-                log.error("users_file_unreadable", error=str(error))
-                return self.config.users
-            records = self.config.users.records
-            for session in self.sessions.live():
-                record = records.get(session.user.name)
-                if record is None or record.user != session.user:
-                    self.end_session(session, "user removed or changed in the users file")
-        return self.config.users
-
-    def journal_soon(self, kind: str, payload: dict[str, object], actor: str) -> None:
-        record_soon(self.station.journal, kind, payload, actor=actor)
-
-    def _session_ended(self, session: Session, reason: str) -> None:
-        name = session.user.name
-        self.journal_soon("console_session_expired", {"reason": reason}, name)
-        self._release_if_gone(name)
-
-    def _release_if_gone(self, name: str) -> None:
-        if any(s.user.name == name for s in self.sessions.live()):
-            return
-        for subsystem in self.authority.release_all(name):
-            self.journal_soon(
-                "authority_released",
-                {"subsystem": subsystem, "holder": name, "why": "session ended"},
-                name,
-            )
-        for arm in self.arms.drop_user(name):
-            self.journal_soon(
-                "console_disarmed",
-                {"arm_id": arm.arm_id, "command": arm.command, "reason": "session ended"},
-                name,
-            )
-
-    def logout(self, session: Session) -> None:
-        self.end_session(session, "logged out")
-
-    def end_session(self, session: Session, reason: str) -> None:
-        self.sessions.close(session.token)
-        self.hub.end_session(session, reason)
-        if reason != "logged out":  # a logout is journaled (and awaited) by its request
-            self.journal_soon("console_session_expired", {"reason": reason}, session.user.name)
-        self._release_if_gone(session.user.name)
-
-    def session_of(self, connection: HTTPConnection) -> Session | None:
-        self.users()
-        return self.sessions.get(connection.cookies.get(SESSION_COOKIE))
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def _console(connection: HTTPConnection) -> Console:
@@ -238,6 +82,7 @@ async def login(request: Request) -> Response:
             "console_login_failed", {"username": name, "address": address}, actor="console"
         )
         return _error(401, "wrong user name or password")
+    user = console.as_seen(user)
     session = console.sessions.open(user)
     await console.station.journal.append(
         "console_login", {"address": address, "role": user.role.value}, actor=user.name
@@ -316,8 +161,8 @@ async def inject(request: Request) -> Response:
     answer = await console.desk.handle(session.user, message)
     if answer["type"] == "accepted":
         return JSONResponse({"accepted": True, "fault": answer["result"]["fault"]})
-    status = {"forbidden": 403, "unavailable": 404, "bad_request": 400}.get(answer["code"], 409)
-    return _error(status, answer["reason"])
+    statuses = {"forbidden": 403, READ_ONLY: 403, "unavailable": 404, "bad_request": 400}
+    return _error(statuses.get(answer["code"], 409), answer["reason"])
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -360,7 +205,7 @@ async def _no_pages(request: Request) -> Response:
 
 def create_app(
     config: ConsoleConfig,
-    station_source: StationSource,
+    station_source: ConsoleSource,
     *,
     on_ready: Callable[[], None] | None = None,
 ) -> Starlette:

@@ -26,6 +26,7 @@ from padctl.console._catalogue import (
 from padctl.console._command_table import CATALOGUE
 from padctl.console._users import User
 from padctl.countdown import CountdownRefused
+from padctl.journal import AsyncJournal
 from padctl.off_loop import OffLoopWorker
 from padctl.plant import Quality
 from padctl.station import Station
@@ -283,26 +284,17 @@ class CommandDesk:
         *,
         actor: str = "",
     ) -> dict[str, Any]:
-        log.info("console_refused", user=user.name, command=command, code=code, reason=reason)
-        suppressed = self._refusals.count(user.name)
-        if suppressed is not None:  # else counted, and said in the user's next row
-            payload: dict[str, Any] = {
-                "request_id": request_id,
-                "command": command,
-                "args": _jsonable(args),
-                "code": code,
-                "reason": reason,
-            }
-            if suppressed:
-                payload["not_journaled_before"] = suppressed
-            await self._station.journal.append("console_refused", payload, actor=actor or user.name)
-        return {
-            "type": "refused",
-            "request_id": request_id,
-            "command": command,
-            "code": code,
-            "reason": reason,
-        }
+        return await refusal(
+            self._station.journal,
+            self._refusals,
+            user=user,
+            actor=actor or user.name,
+            request_id=request_id,
+            command=command,
+            args=args,
+            code=code,
+            reason=reason,
+        )
 
     async def _journal(self, kind: str, actor: str, request: Request, **extra: object) -> None:
         payload = {
@@ -347,6 +339,41 @@ class RefusalBudget:
         window.journaled += 1
         skipped, window.not_journaled = window.not_journaled, 0
         return skipped
+
+
+async def refusal(
+    journal: AsyncJournal,
+    budget: RefusalBudget,
+    *,
+    user: User,
+    actor: str,
+    request_id: str | None,
+    command: str,
+    args: dict[str, Any],
+    code: str,
+    reason: str,
+) -> dict[str, Any]:
+    """A refusal's answer, journaled as `console_refused` within the user's budget."""
+    log.info("console_refused", user=user.name, command=command, code=code, reason=reason)
+    suppressed = budget.count(user.name)
+    if suppressed is not None:  # else counted, and said in the user's next row
+        payload: dict[str, Any] = {
+            "request_id": request_id,
+            "command": command,
+            "args": _jsonable(args),
+            "code": code,
+            "reason": reason,
+        }
+        if suppressed:
+            payload["not_journaled_before"] = suppressed
+        await journal.append("console_refused", payload, actor=actor)
+    return {
+        "type": "refused",
+        "request_id": request_id,
+        "command": command,
+        "code": code,
+        "reason": reason,
+    }
 
 
 def _pair(refusal: Refusal) -> tuple[str, str]:

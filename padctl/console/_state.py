@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +12,10 @@ from padctl.console._arming import ArmBoard
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
 from padctl.console._users import Role, User
+from padctl.console._view import ConsoleView
 from padctl.countdown import format_l_time, format_t_time
 from padctl.journal import JournalEntry
 from padctl.plant import Quality, Sample
-from padctl.station import Station
 
 PROTOCOL_VERSION = 1
 SNAPSHOT_JOURNAL_ROWS = 200
@@ -54,7 +54,7 @@ class StateTracker:
     def __init__(
         self,
         *,
-        station: Station,
+        station: ConsoleView,
         authority: AuthorityBoard,
         arms: ArmBoard,
         settings: ConsoleSettings,
@@ -99,7 +99,7 @@ class StateTracker:
             "reason": sample.reason,
         }
 
-    def _subsystem(self, name: str, samples: dict[str, Sample]) -> dict[str, Any]:
+    def _subsystem(self, name: str, samples: Mapping[str, Sample]) -> dict[str, Any]:
         subsystem = self._station.subsystems[name]
         return {
             "state": subsystem.machine_state,

@@ -16,11 +16,11 @@ from padctl.clock import wall_pause
 from padctl.console._arming import ArmBoard
 from padctl.console._auth import Session, SessionStore
 from padctl.console._authority import AuthorityBoard
-from padctl.console._commands import CommandDesk
 from padctl.console._encode import encode, encode_off_loop
+from padctl.console._read_only import Desk
 from padctl.console._state import StateTracker
+from padctl.console._view import ConsoleView
 from padctl.off_loop import OffLoopWorker
-from padctl.station import Station
 from padctl.tasks import cancel_and_wait
 
 log = structlog.get_logger()
@@ -74,9 +74,9 @@ class Hub:
     def __init__(
         self,
         *,
-        station: Station,
+        station: ConsoleView,
         tracker: StateTracker,
-        desk: CommandDesk,
+        desk: Desk,
         sessions: SessionStore,
         authority: AuthorityBoard,
         arms: ArmBoard,

@@ -17,6 +17,7 @@ from padctl.countdown._timeline import (
     CountdownRefused,
     CountEvent,
     CountState,
+    CountStatus,
     Poll,
     describe_plan,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "Assessment",
     "CountEvent",
     "CountState",
+    "CountStatus",
     "Countdown",
     "CountdownRefused",
     "CountdownSequence",

@@ -20,6 +20,7 @@ from padctl.sparkplug._face import (
     parse_mqtt_url,
     published,
 )
+from padctl.sparkplug._remote import READ_ONLY_REASON, RemoteStation
 from padctl.sparkplug._schema import DataType, Payload
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "COUNTDOWN_DEVICE",
     "LINK_ALARM_ID",
     "QUALITY_CODES",
+    "READ_ONLY_REASON",
     "REBIRTH",
     "SUBSYSTEMS_DEVICE",
     "BrokerAddress",
@@ -36,6 +38,7 @@ __all__ = [
     "MqttUrlError",
     "Payload",
     "Reading",
+    "RemoteStation",
     "SparkplugFace",
     "SparkplugSettings",
     "device_metrics",

@@ -169,6 +169,7 @@ class EdgeNode:
                 log.warning("sparkplug_ndeath_not_sent", error=str(error))
         self._client.disconnect()
         self._client.loop_stop()
+        release_sockets(self._client)
 
     def _now_ms(self) -> int:
         return int(self._clock.wall_now() * 1000)
@@ -306,6 +307,13 @@ class EdgeNode:
             )
             _value(entry, metric, reading)
         return payload
+
+
+def release_sockets(client: mqtt.Client) -> None:
+    """Close what a stopped paho client still holds: `loop_start` opens a socket pair (to wake
+    its network thread) that paho closes only when the client is collected, which in a
+    reference cycle may come after the sockets' own finalizers (a ResourceWarning)."""
+    client._reset_sockets()
 
 
 def _properties(entry: Any, metric: MetricDef, reading: Reading | None) -> None:
