@@ -8,12 +8,13 @@ import re
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from padctl.cli._app import app
-from padctl.history import HistoryError, HistoryStore
+from padctl.console import HistoryQuery, HistoryReading
+from padctl.history import HistoryError, HistoryStore, traces_answer
 
 DEFAULT_HISTORY_FILE = Path("padctl-history.sqlite")
 _RELATIVE = re.compile(r"^-(\d+(?:\.\d+)?)([smhd])$")
@@ -58,6 +59,21 @@ def parse_time(text: str, *, now_s: float) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.timestamp()
+
+
+def history_reading(path: Path) -> HistoryReading:
+    """The console's reading of the tag history kept in `path`."""
+
+    def reading(query: HistoryQuery) -> dict[str, Any]:
+        return traces_answer(
+            path,
+            query.tags,
+            from_wall_s=query.from_wall_s,
+            to_wall_s=query.to_wall_s,
+            max_points=query.points,
+        )
+
+    return reading
 
 
 @app.command("history")

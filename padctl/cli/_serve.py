@@ -26,7 +26,7 @@ from padctl.cli._app import (
     setup_logging,
     sparkplug_settings_or_exit,
 )
-from padctl.cli._history import HistoryOption, NoHistoryOption, history_path
+from padctl.cli._history import HistoryOption, NoHistoryOption, history_path, history_reading
 from padctl.cli._opcua_face_options import (
     OpcUaCertOption,
     OpcUaKeyOption,
@@ -312,9 +312,14 @@ def serve_command(
                     definition, sequence=sequence, lcc=criteria, journal_path=journal_path
                 )
 
+        history_file = history_path(history, off=no_history or remote is not None, simulated=sim)
         config = ConsoleConfig(
             users=users_file,
-            settings=ConsoleSettings(update_period_wall_s=update_period, simulated=sim),
+            settings=ConsoleSettings(
+                update_period_wall_s=update_period,
+                simulated=sim,
+                history=None if history_file is None else history_reading(history_file),
+            ),
             sessions=SessionPolicy(
                 lifetime_wall_s=session_hours * 3600.0, idle_wall_s=idle_minutes * 60.0
             ),
@@ -345,7 +350,6 @@ def serve_command(
                 journal_path=journal_path,
             )
         else:
-            history_file = history_path(history, off=no_history, simulated=sim)
             faced = with_face(source, sparkplug, opcua, history_file)
         code = run(_serve_console(config, faced, host=host, port=port))
     raise typer.Exit(code)

@@ -15,6 +15,7 @@ from padctl.console._console import (
     StationHandle,
     StationSource,
 )
+from padctl.console._history_query import HistoryQuery, HistoryReading
 from padctl.console._http_guard import WILDCARD_HOSTS, served_hosts
 from padctl.console._read_only import READ_ONLY
 from padctl.console._state import PROTOCOL_VERSION, ConsoleSettings
@@ -48,6 +49,8 @@ __all__ = [
     "ConsoleSource",
     "ConsoleView",
     "Fresh",
+    "HistoryQuery",
+    "HistoryReading",
     "Injector",
     "ReadOnlyHandle",
     "Role",

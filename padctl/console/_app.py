@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from padctl.console._auth import SESSION_COOKIE
 from padctl.console._console import Console, ConsoleConfig, ConsoleSource
+from padctl.console._history_query import HistoryQueryError, parse_history_query, read_history
 from padctl.console._http_guard import (
     MAX_BODY_BYTES,
     guard_middleware,
@@ -142,6 +143,28 @@ async def health(request: Request) -> Response:
     )
 
 
+async def history(request: Request) -> Response:
+    """`GET /api/history`: tags' kept changes, downsampled (see _history_query)."""
+    console = _console(request)
+    if console.session_of(request) is None:
+        return _error(401, "not logged in")
+    reading = console.config.settings.history
+    if reading is None:
+        return _error(
+            409,
+            "this console keeps no tag history (padctl serve --no-history, or --sim "
+            "without --history FILE)",
+            code="no_history",
+        )
+    known = {tag.name for tag in console.station.definition.tags}
+    try:
+        query = parse_history_query(request.query_params, known)
+        answer = await read_history(reading, query, console.history_reader)
+    except HistoryQueryError as error:
+        return _error(400, str(error))
+    return JSONResponse(answer)
+
+
 async def inject(request: Request) -> Response:
     """`POST /api/inject`: the console command `sim.inject` over HTTP, for scripts. It goes
     through the command desk as over the WebSocket: the same checks, the same journal rows."""
@@ -230,6 +253,7 @@ def create_app(
         Route("/api/session", session_info, methods=["GET"]),
         Route("/api/health", health, methods=["GET"]),
         Route("/api/inject", inject, methods=["POST"]),
+        Route("/api/history", history, methods=["GET"]),
         WebSocketRoute("/ws", websocket_endpoint),
     ]
     if (config.static_dir / "index.html").is_file():

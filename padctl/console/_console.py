@@ -87,6 +87,7 @@ class Console:
         # must not delay a journal search), encodes and journal searches on another.
         self.passwords = OffLoopWorker("padctl-console-passwords")
         self.offload = OffLoopWorker("padctl-console-offload")
+        self.history_reader = OffLoopWorker("padctl-console-history")  # long trends
         self.sessions = SessionStore(config.sessions, config.wall)
         self.throttle = LoginThrottle(config.wall)
         self.authority = AuthorityBoard(tuple(self.station.subsystems))

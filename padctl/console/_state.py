@@ -11,6 +11,7 @@ from padctl.alarms import AlarmView
 from padctl.console._arming import ArmBoard
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
+from padctl.console._history_query import HistoryReading
 from padctl.console._users import Role, User
 from padctl.console._view import ConsoleView
 from padctl.countdown import format_l_time, format_t_time
@@ -28,6 +29,8 @@ class ConsoleSettings:
     update_period_wall_s: float = 0.15
     clock_stale_after_wall_s: float = 0.6
     simulated: bool = False
+    # How the station's tag history is read (None: it keeps none): see _history_query.
+    history: HistoryReading | None = None
 
 
 def finite(value: object) -> object:
@@ -288,6 +291,7 @@ class StateTracker:
                 "arm_timeout_wall_s": self._arms.timeout_wall_s,
                 "rate": station.clock.rate,
                 "simulated": self._settings.simulated,
+                "history": self._settings.history is not None,
                 "pad": station.definition.pad,
                 "roles": [role.value for role in Role],
                 "positions": list(station.sequence.positions),

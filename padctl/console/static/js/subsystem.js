@@ -3,6 +3,7 @@
 import { armFor, armRemaining, armRole, cancelArm, confirmArm } from "./arms.js";
 import { h, setClass, setText, valueText, words } from "./dom.js";
 import { bandAt } from "./limits.js";
+import { LongTrends, SPANS } from "./longtrends.js";
 import { AnalogBar, Sparkline, ValueCell } from "./widgets.js";
 
 const MODES = ["AUTO", "MANUAL", "OUT_OF_SERVICE"];
@@ -68,6 +69,7 @@ export class SubsystemPage {
     const numbers = sub.tags.filter((n) => typeof store.tags.get(n)?.value !== "boolean"
       && store.tags.get(n)?.range);
     const switches = sub.tags.filter((n) => !numbers.includes(n));
+    this.long = new LongTrends(store, numbers, () => this.drawSpans());
     this.el.append(this.table("Measurements", numbers, true), this.table("Switches and outputs",
       switches, false));
     this.renderHead();
@@ -114,9 +116,31 @@ export class SubsystemPage {
     }
     const heads = analog ? ["Tag", "Value", "Range and normal band", "Trend", "LCC", ""]
       : ["Tag", "State", "Expected", ""];
-    return h("section", { class: "panel" }, h("h3", {}, title),
+    return h("section", { class: "panel" }, h("h3", {}, title), analog ? this.spanPicker() : null,
       h("table", { class: "tags" }, h("thead", {}, h("tr", {}, heads.map((x) => h("th", {}, x)))),
         body));
+  }
+
+  /** The trend span buttons; hidden when the server keeps no tag history. */
+  spanPicker() {
+    this.spanButtons = SPANS.map((span) => h("button", {
+      class: "btn" + (span === this.long.span ? " on" : ""), "data-span": span.label,
+      onclick: () => {
+        this.long.select(span);
+        this.drawSpans();
+      },
+    }, span.label));
+    this.spanNote = h("span", { class: "muted span-note" });
+    return h("div", { class: "toolbar trend-spans", hidden: !this.ctx.store.config?.history },
+      h("span", { class: "label" }, "Trend span"), ...this.spanButtons, this.spanNote);
+  }
+
+  drawSpans() {
+    for (const button of this.spanButtons || []) {
+      setClass(button, "on", button.dataset.span === this.long.span.label);
+    }
+    setText(this.spanNote, this.long.error || (this.long.loading ? "loading history..." : ""));
+    for (const [name, row] of this.rows) if (row.spark) this.drawSpark(name, row);
   }
 
   renderHead() {
@@ -215,9 +239,16 @@ export class SubsystemPage {
 
   drawSpark(name, row) {
     const { store } = this.ctx;
+    const t = store.countdown ? store.countdown.t_s : 0;
+    const long = this.long?.view(name);
+    if (long) {
+      row.spark.update(long.points, long.from, long.to, store.tags.get(name).range,
+        bandAt(name, t));
+      row.drawn = performance.now();
+      return;
+    }
     const to = store.padNow();
     const from = to - store.trends.keepSeconds;
-    const t = store.countdown ? store.countdown.t_s : 0;
     row.spark.update(store.trends.since(name, from), from, to, store.tags.get(name).range,
       bandAt(name, t));
     row.drawn = performance.now();
@@ -246,6 +277,7 @@ export class SubsystemPage {
     }
     this.sparkTick = ((this.sparkTick || 0) + 1) % 4; // trends slide once a second
     if (this.sparkTick !== 0) return;
+    this.long?.refreshIfOld();
     for (const [name, row] of this.rows) if (row.spark) this.drawSpark(name, row);
   }
 }

@@ -75,6 +75,9 @@ export class Sparkline {
   /** points [{t, v, q}], shown from `fromT` to `toT` (pad-clock epoch). */
   update(points, fromT, toT, range, band) {
     const numbers = points.filter((p) => typeof p.v === "number");
+    setAttr(this.el, "data-from", fromT.toFixed(1)); // the drawn span and points, for tests
+    setAttr(this.el, "data-to", toT.toFixed(1));
+    setAttr(this.el, "data-points", numbers.length);
     if (numbers.length === 0) {
       setAttr(this.line, "points", "");
       return;
