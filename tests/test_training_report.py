@@ -11,6 +11,7 @@ import pytest
 from padctl.cli._scenarios import SCENARIOS_DIR, load_scenario
 from padctl.cli._train import TEAM, train
 from padctl.training import Autopilot, ResponseKind, Status, TrainingSession, TrainOptions, runs
+from padctl.training._traces import traces_html
 from tests.processes import run_padctl
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -46,7 +47,13 @@ async def test_a_missed_response_is_scored_reported_and_kept(tmp_path: Path) -> 
     history = tmp_path / "history.sqlite"
     outcome = await train(
         scenario,
-        TrainOptions(headless=True, trainee="dana", history=history, report=tmp_path / "report"),
+        TrainOptions(
+            headless=True,
+            trainee="dana",
+            history=history,
+            report=tmp_path / "report",
+            tag_history=tmp_path / "tags.sqlite",
+        ),
         trainee=trainee,
     )
     score = outcome.score
@@ -76,6 +83,12 @@ async def test_a_missed_response_is_scored_reported_and_kept(tmp_path: Path) -> 
     assert (
         "missed" in page and "LOX_LOADING-FAULT" in page and "no authority over lox_loading" in page
     )
+
+    # Each scored response's involved tags, read back from the tag history the run kept.
+    traces = page.split("Tag traces over each response window", 1)[1].split("<h2>", 1)[0]
+    assert traces.count("<table class='trace'>") == len(score.responses), traces
+    assert "<tr><td>LOX-" in traces and "GOOD" in traces, traces
+    assert "No tag history was kept" in traces_html(scenario.plan, score, None, ())
 
     (kept,) = runs(history, trainee="dana")
     assert (kept.scenario, kept.done, kept.expected) == ("slow-lox-fast-fill", 3, 4)

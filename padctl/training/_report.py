@@ -25,6 +25,7 @@ from padctl.off_loop import OffLoopWorker
 from padctl.training._plan import TrainingPlan
 from padctl.training._recorder import Recording
 from padctl.training._scoring import Note, RunScore, Status
+from padctl.training._traces import traces_html
 
 if TYPE_CHECKING:  # matplotlib is imported when a report is drawn, not with padctl
     from matplotlib.axes import Axes
@@ -60,6 +61,8 @@ class ReportInputs:
     result: str
     end_reason: str
     trainee: str
+    tag_history: Path | None = None  # the tags' history the run kept (None: none)
+    plot_tags: tuple[str, ...] = ()
 
 
 async def draw_report(folder: Path, inputs: ReportInputs) -> Path:
@@ -323,6 +326,8 @@ Run ended: {e(inputs.end_reason)}.</p>
 <table><tr><th>expected</th><th>after fault</th><th>within</th><th>fault at</th>
 <th>took</th><th>result</th><th>by</th><th>detail</th></tr>{"".join(rows)}</table>
 <h2>Faults</h2><ul>{faults}</ul>
+<h2>Tag traces over each response window (from the tag history)</h2>
+{traces_html(plan, score, inputs.tag_history, inputs.plot_tags)}
 <h2>What else the team did</h2>{notes}
 <h2>Plots</h2>{images}
 </body></html>

@@ -17,6 +17,7 @@ from typing import Any
 from padctl.clock import ScaledClock
 from padctl.console import UsersFile
 from padctl.countdown import Criterion, format_t_time
+from padctl.history import recorded
 from padctl.station import Station
 from padctl.training._autopilot import Autopilot, TeamMember
 from padctl.training._checkpoints import CheckpointError, PadSimulator, StationCheckpoint
@@ -45,6 +46,7 @@ class TrainOptions:
     journal: Path | None = None
     report: Path | None = None
     history: Path | None = DEFAULT_HISTORY_FILE
+    tag_history: Path | None = None  # every tag's changes kept here (SQLite) for the report
     skip: frozenset[int] = frozenset()  # expected responses the autopilot leaves out
 
 
@@ -115,14 +117,17 @@ async def run_training(
             )
             recorder = Recorder(station=station, clock=clock, tags=setup.plot_tags)
             await trainer.start(start=setup.start, paused=True)
-            async with open_console(
-                trainer,
-                users,
-                team=team,
-                serve=not options.headless,
-                host=options.host,
-                port=options.port,
-            ) as console:
+            async with (
+                recorded(station, options.tag_history),
+                open_console(
+                    trainer,
+                    users,
+                    team=team,
+                    serve=not options.headless,
+                    host=options.host,
+                    port=options.port,
+                ) as console,
+            ):
                 session = TrainingSession(trainer, console)
                 await recorder.start()
                 team_work = None
@@ -157,7 +162,16 @@ async def run_training(
     report = None
     if options.report is not None:
         inputs = ReportInputs(
-            plan, score, recorder.recording, entries, setup.lcc, result, end_reason, options.trainee
+            plan,
+            score,
+            recorder.recording,
+            entries,
+            setup.lcc,
+            result,
+            end_reason,
+            options.trainee,
+            options.tag_history,
+            setup.plot_tags,
         )
         report = await draw_report(options.report, inputs)
     run_id = None
