@@ -133,14 +133,16 @@ async def test_a_killed_task_is_alarmed_and_restarted(rig: StationRig) -> None:
 
 
 async def test_a_starved_loop_raises_the_loop_lag_alarm(rig: StationRig) -> None:
-    """The loop lag is measured all the time; sustained lag is an alarm, not a log line."""
-    assert not rig.alarm_active("LOOP-LAG")
+    """The loop lag is measured all the time; sustained lag is an alarm, not a log line.
+    (Beside a busy suite the alarm may be up already: the figure it names shows the stalls.)"""
     loop = asyncio.get_running_loop()
     for _ in range(15):  # 15 stalls of 120 ms: something hogging the loop
         time.sleep(0.12)  # noqa: ASYNC251 - the point: the loop is blocked
         await asyncio.sleep(0.03)
     assert rig.station.loop_lag is not None and rig.station.loop_lag.max_wall_s > 0.1
     await rig.until(lambda: rig.alarm_active("LOOP-LAG"), "loop lag alarm")
+    detail = {view.id: view for view in rig.station.alarms.views()}["LOOP-LAG"].detail
+    assert float(detail.split()[1]) >= 100.0, detail  # "p99 120.3 ms over the last 10 s"
     assert loop.is_running()
 
 
