@@ -149,6 +149,11 @@ class Pace:
         if self._windows.pop(key, None) is not None:
             self.refresh(now=True)
 
+    @property
+    def windows_in_play(self) -> list[str]:
+        """What each open timing window is (as `open_window` was told)."""
+        return [what for _window_s, what, _kind in self._windows.values()]
+
     def note_write(self, duration_wall_s: float) -> None:
         """A write's round trip (wall seconds): the estimate follows the slow ones quickly."""
         if duration_wall_s > self._write_wall_s:

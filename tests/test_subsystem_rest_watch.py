@@ -13,6 +13,7 @@ import pytest
 from padctl.alarms import AlarmState
 from padctl.clock import ManualClock
 from padctl.definition import load_pad_definition
+from padctl.pace import Pace
 from padctl.plant import Quality, Sample
 from padctl.subsystems._watch import ActuatorWatch
 from padctl.subsystems.cable_mast import CABLE_MAST
@@ -70,6 +71,7 @@ class _ReadBacks:
     def __init__(self, clock: ManualClock) -> None:
         self._clock = clock
         self.samples: dict[str, Sample] = {}
+        self.pace = Pace(clock, poll_wall_s=0.02)
 
     def show(self, tag: str, value: bool) -> None:
         now_s = self._clock.now()
@@ -118,3 +120,49 @@ async def test_a_read_back_from_before_the_write_is_not_an_uncommanded_change() 
     plant.show(valve.command, False)  # now the PLC's output truly changed by itself
     await watch.check()
     assert changes and changes[-1][1] is True and "padctl commanded true" in changes[-1][0]
+
+
+async def test_a_commanded_stroke_is_a_timing_window_until_it_shows_or_is_judged() -> None:
+    """Found in a loaded suite run (the nominal count at rate 200): once the erector's
+    withdraw was confirmed, its "after feedback" writes stopped the pump outside the
+    command's timing window; the rate went back up and the pump's stroke time passed in
+    0.18 s of wall time before the simulator had scanned the stop: ERECTOR-UNCOMMANDED
+    "ERC-P-501-RUN at its position without a command". Each watched stroke is a window the
+    pace honours, from the command until the feedback shows, or until it is judged."""
+    clock = ManualClock()
+    definition = load_pad_definition()
+    pump, valve = definition.actuator("ERC-P-501"), definition.actuator("LOX-FV-102")
+    plant = _ReadBacks(clock)
+    for tag in (pump.command, pump.on_feedback, valve.command, valve.on_feedback):
+        plant.show(tag, True)
+    changes: list[tuple[str, bool]] = []
+
+    async def on_change(detail: str, active: bool) -> None:
+        changes.append((detail, active))
+
+    watch = ActuatorWatch(
+        subsystem="erector", actuators=[pump, valve], plant=plant, clock=clock, on_change=on_change
+    )  # type: ignore[arg-type]
+    for actuator in (pump, valve):
+        watch.take_up(actuator.command, True)
+    assert plant.pace.windows_in_play == []  # taken up, not commanded
+    watch.commanded(pump.command, False)
+    watch.commanded(valve.command, False)
+    assert plant.pace.windows_in_play == ["ERC-P-501 stroke", "LOX-FV-102 stroke"]
+    watch.written(pump.command)
+    watch.written(valve.command)
+    clock.advance(0.1)
+    for tag in (pump.command, valve.command):
+        plant.show(tag, False)
+    await watch.check()
+    assert len(plant.pace.windows_in_play) == 2  # on their way: the feedback still shows true
+    plant.show(pump.on_feedback, False)
+    await watch.check()
+    assert plant.pace.windows_in_play == ["LOX-FV-102 stroke"]  # the pump has stopped
+    clock.advance(valve.timeout_s + 1.0)
+    await watch.check()
+    assert plant.pace.windows_in_play == []  # judged: the valve never left its seat
+    assert changes and "LOX-FV-102" in changes[-1][0] and changes[-1][1] is True
+    watch.commanded(pump.command, True)
+    await watch.stop()
+    assert plant.pace.windows_in_play == []  # a stopped watch holds no window

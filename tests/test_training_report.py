@@ -100,12 +100,25 @@ async def test_a_missed_response_is_scored_reported_and_kept(tmp_path: Path) -> 
 
 async def test_padctl_train_headless_autopilot_exits_0_and_keeps_history(tmp_path: Path) -> None:
     history = tmp_path / "history.sqlite"
+    tags, report = tmp_path / "tags.sqlite", tmp_path / "report"
     scenario = str(SCENARIOS_DIR / "weather-window.yaml")
     code, out, err = await run_padctl(
-        "train", scenario, "--headless", "--autopilot", "--history", str(history), timeout_s=90
+        "train",
+        scenario,
+        "--headless",
+        "--autopilot",
+        "--history",
+        str(history),
+        "--tag-history",
+        str(tags),
+        "--report",
+        str(report),
+        timeout_s=90,
     )
     assert code == 0, out + err[-2000:]
     assert "done        scrub (by the team)" in out and "score: 1 of 1 done in time" in out
+    page = (report / "report.html").read_text()
+    assert tags.stat().st_size > 0 and "Tag traces" in page and "No tag history" not in page
     code, out, _ = await run_padctl("train", "history", "--history", str(history))
     assert code == 0
     (line,) = [x for x in out.splitlines() if "weather-window" in x]

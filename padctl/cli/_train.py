@@ -262,6 +262,12 @@ def train_command(
     journal: Annotated[
         Path | None, typer.Option("--journal", help="Keep the journal here.")
     ] = None,
+    tag_history: Annotated[
+        Path | None,
+        typer.Option(
+            "--tag-history", help="Keep every tag's changes here (SQLite); the report shows them."
+        ),
+    ] = None,
     log_level: LogLevelOption = "warning",
     log_file: LogFileOption = None,
 ) -> None:
@@ -291,6 +297,7 @@ def train_command(
         journal=journal,
         report=report,
         history=history,
+        tag_history=tag_history,
     )
     try:
         outcome = run(_interactive(scenario, options, checkpoints=checkpoints, users=users))

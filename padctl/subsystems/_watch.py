@@ -77,6 +77,15 @@ class ActuatorWatch:
         actuator = self._actuators.get(tag)
         if actuator is not None:
             self._commanded[tag] = _Expected(bool(value), self._settle(actuator))
+            # its stroke is a timing window in play until it shows or is judged: a scaled
+            # clock must leave the wire its share of it (an "after feedback" write, such as a
+            # pump stopped once the erector is home, comes after the command's own window)
+            self._plant.pace.open_window(
+                self._stroke_window(tag), actuator.timeout_s, f"{actuator.name} stroke"
+            )
+
+    def _stroke_window(self, tag: str) -> tuple[str, str, str]:
+        return (self._subsystem, "stroke", tag)
 
     def written(self, tag: str) -> None:
         """The PLC acknowledged the write `commanded(tag, ...)` announced: only a read-back
@@ -105,6 +114,8 @@ class ActuatorWatch:
     async def stop(self) -> None:
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        for tag in self._actuators:
+            self._plant.pace.close_window(self._stroke_window(tag))
 
     @property
     def discrepancies(self) -> dict[str, str]:
@@ -128,9 +139,14 @@ class ActuatorWatch:
                 self.take_up(tag, bool(output.value))
                 continue
             commanded, written_wall_s = expected.value, expected.written_wall_s
+            settled = expected.settle.passed()
+            if settled:
+                self._plant.pace.close_window(self._stroke_window(tag))  # judged from now on
             if written_wall_s is None or output.t_received_wall_s <= written_wall_s:
                 continue  # the write is on the wire, failed, or this read-back predates it
-            settled = expected.settle.passed()
+            on = self._plant.read(actuator.on_feedback)
+            if on.is_good and bool(on.value) == commanded:
+                self._plant.pace.close_window(self._stroke_window(tag))  # it shows
             if bool(output.value) != commanded and settled:
                 found[actuator.name] = (
                     f"{tag} is {str(bool(output.value)).lower()}, padctl commanded "
@@ -139,7 +155,6 @@ class ActuatorWatch:
                 continue
             if not settled:
                 continue  # still travelling
-            on = self._plant.read(actuator.on_feedback)
             if on.is_good and bool(on.value) != commanded:
                 where = "at" if on.value else "off"
                 found[actuator.name] = (
