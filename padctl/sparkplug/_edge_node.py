@@ -115,16 +115,9 @@ class EdgeNode:
         self._seq = 0
         self._published = 0  # counted by the publisher thread
         self._written = 0  # counted by paho's network thread (on_publish)
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"padctl-{group_id}-{edge_node_id}",
-            clean_session=True,
+        self._client = broker_client(
+            broker, f"padctl-{group_id}-{edge_node_id}", reconnect_max_s=reconnect_max_s
         )
-        self._client.reconnect_delay_set(min_delay=1, max_delay=reconnect_max_s)
-        if broker.tls:
-            self._client.tls_set(ca_certs=broker.ca_file)
-        if broker.username is not None:
-            self._client.username_pw_set(broker.username, broker.password)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -307,6 +300,18 @@ class EdgeNode:
             )
             _value(entry, metric, reading)
         return payload
+
+
+def broker_client(broker: BrokerAddress, client_id: str, *, reconnect_max_s: int) -> mqtt.Client:
+    """A paho client (clean session) for `broker`: TLS and credentials as its URL asks, and
+    reconnecting by itself, at most `reconnect_max_s` apart."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    client.reconnect_delay_set(min_delay=1, max_delay=reconnect_max_s)
+    if broker.tls:
+        client.tls_set(ca_certs=broker.ca_file)
+    if broker.username is not None:
+        client.username_pw_set(broker.username, broker.password)
+    return client
 
 
 def release_sockets(client: mqtt.Client) -> None:

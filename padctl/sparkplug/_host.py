@@ -17,9 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion
 
 from padctl.sparkplug._edge_node import (
     BD_SEQ,
@@ -27,6 +25,7 @@ from padctl.sparkplug._edge_node import (
     QUALITY_CODES,
     REBIRTH,
     BrokerAddress,
+    broker_client,
     release_sockets,
 )
 from padctl.sparkplug._schema import DataType, Payload
@@ -83,16 +82,9 @@ class SparkplugMirror:
         self._aliases: dict[int, tuple[str, str]] = {}
         self._next_seq: int | None = None
         self.status = HostStatus()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"padctl-host-{group_id}-{edge_node_id}-{id(self):x}",
-            clean_session=True,
+        self._client = broker_client(
+            broker, f"padctl-host-{group_id}-{edge_node_id}-{id(self):x}", reconnect_max_s=5
         )
-        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
-        if broker.tls:
-            self._client.tls_set(ca_certs=broker.ca_file)
-        if broker.username is not None:
-            self._client.username_pw_set(broker.username, broker.password)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from padctl.clock import Clock, real_clock
 from padctl.countdown import CountdownSequence, Criterion
 from padctl.definition import PadDefinition
 from padctl.feed import ALARMS_GROUP, COUNTDOWN_GROUP, SUBSYSTEMS_GROUP
@@ -75,11 +76,13 @@ class RemoteStation:
         group_id: str = "padctl",
         edge_node_id: str | None = None,
         specs: tuple[SubsystemSpec, ...] = ALL_SPECS,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: padctl's real-time clock (injected in tests; real time by default)."""
         self.definition = definition
         self.sequence = sequence
         self.lcc = lcc
-        self.clock = MirroredClock()
+        self.clock = MirroredClock(clock or real_clock())
         compiled = compile_all(definition, specs)
         self.subsystems = {
             name: MirroredSubsystem(c.spec, c.spec.initial.name) for name, c in compiled.items()

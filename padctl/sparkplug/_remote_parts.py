@@ -3,11 +3,11 @@ one device (the countdown, the subsystems, the alarms) in the shape the console 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from padctl.alarms import AlarmPriority, AlarmState, AlarmView
+from padctl.clock import Clock
 from padctl.countdown import CountdownSequence, CountEvent, CountState, CountStatus
 from padctl.subsystems import Mode, SubsystemSpec
 
@@ -28,19 +28,21 @@ def _number(values: Values, name: str, default: float = 0.0) -> float:
 
 
 class MirroredClock:
-    """Real time (a remote console drives nothing by the pad's clock); `rate` is the pad's."""
+    """padctl's own real-time clock (a remote console drives nothing by the pad's clock),
+    with `rate` the pad's as last published, for display."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self.rate = 1.0
 
     def now(self) -> float:
-        return time.monotonic()
+        return self._clock.now()
 
     def monotonic(self) -> float:
-        return time.monotonic()
+        return self._clock.monotonic()
 
     def wall_now(self) -> float:
-        return time.time()
+        return self._clock.wall_now()
 
 
 @dataclass
