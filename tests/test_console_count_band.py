@@ -14,20 +14,15 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e_fixtures import (
-    CHROMIUM,
     Operator,
     chromium,
     console_server,
+    e2e_marks,
     make_users_file,
     open_console,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.timeout(150),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (chromium)"),
-]
+pytestmark = e2e_marks(timeout_s=150)
 
 RATE = 20.0
 WAIT_MS = 20_000
