@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PADCTL = str(Path(sys.executable).parent / "padctl")
@@ -255,3 +256,13 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout_s:g} s: {what}")
         await asyncio.sleep(poll_s)
+
+
+def e2e_marks(timeout_s: float) -> list[pytest.MarkDecorator]:
+    """The marks of a browser test module: e2e, slow, its time limit, and Chromium present."""
+    return [
+        pytest.mark.e2e,
+        pytest.mark.slow,
+        pytest.mark.timeout(timeout_s),
+        pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
+    ]

@@ -123,9 +123,9 @@ async def test_a_count_holds_on_a_pad_fault_and_resumes_to_liftoff(
         await server.inject("unoverride HDC-M-701-CLAMPED")
         await expect(alarm).to_have_count(0, timeout=WAIT_MS)  # NORMAL leaves the list
 
-        # Each position answers the poll for itself; the conductor sees the whole board.
+        # Each position answers the poll for itself; every position sees the whole board.
         await pads.show("poll")
-        await expect(pads.page.locator('tr[data-position="test_conductor"]')).to_have_count(0)
+        await expect(pads.page.locator('tr[data-position="test_conductor"]')).to_have_count(1)
         await pads.page.click('tr[data-position="pad_systems"] [data-answer="go"]')
         await _answered(pads, "poll pad_systems: GO: accepted")
         await tc.show("poll")

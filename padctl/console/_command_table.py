@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from padctl.console._catalogue import (
-    Arg,
     Arming,
     Authority,
-    BadRequest,
     Catalogue,
     ConsoleCommand,
     Desk,
@@ -20,7 +18,20 @@ from padctl.console._catalogue import (
     Refusal,
     Refused,
     text,
-    text_value,
+)
+from padctl.console._command_args import (
+    ALARM_ID,
+    ARM_ID,
+    BEFORE_ID,
+    DURATION,
+    GO,
+    KINDS,
+    LIMIT,
+    MODE,
+    NOTE,
+    STEP_CHOICE,
+    SUBSYSTEM,
+    reason,
 )
 from padctl.console._instructor import INSTRUCTOR_COMMANDS
 from padctl.console._journal_query import JournalQuery, run_query
@@ -32,72 +43,6 @@ CREW = frozenset({R.SUBSYSTEM_OPERATOR, R.TEST_CONDUCTOR, R.SAFETY_OFFICER})
 EVERYONE = frozenset(Role)
 CONDUCTOR = frozenset({R.TEST_CONDUCTOR})
 OPERATOR = frozenset({R.SUBSYSTEM_OPERATOR})
-MAX_SHELVE_S = 8 * 3600.0
-
-
-# ---- arguments ------------------------------------------------------------------------------
-def _subsystem(args: dict[str, Any], subsystems: tuple[str, ...]) -> str:
-    name = text_value(args, "subsystem", required=True)
-    if name not in subsystems:
-        raise BadRequest(f"no subsystem {name!r} (known: {', '.join(subsystems)})")
-    return name
-
-
-SUBSYSTEM = Arg("subsystem", _subsystem, "`subsystem`")
-
-
-def reason(command: str) -> Arg:
-    return text("reason", "`reason`", default=f"{command} from a console")
-
-
-def _go(args: dict[str, Any], _subsystems: tuple[str, ...]) -> bool:
-    if not isinstance(args.get("go"), bool):
-        raise BadRequest("argument 'go' must be true (GO) or false (NO-GO)")
-    return bool(args["go"])
-
-
-def _mode(args: dict[str, Any], _subsystems: tuple[str, ...]) -> str:
-    mode = text_value(args, "mode", required=True).upper()
-    if mode not in {m.value for m in Mode}:
-        raise BadRequest(f"mode {mode!r} is not one of {', '.join(m.value for m in Mode)}")
-    return mode
-
-
-def _duration(args: dict[str, Any], _subsystems: tuple[str, ...]) -> float:
-    duration = args.get("duration_s")
-    if isinstance(duration, bool) or not isinstance(duration, int | float):
-        raise BadRequest("argument 'duration_s' must be a number of seconds")
-    if not 0 < duration <= MAX_SHELVE_S:
-        raise BadRequest(f"duration_s must be above 0 and at most {MAX_SHELVE_S:g} s")
-    return float(duration)
-
-
-def _kinds(args: dict[str, Any], _subsystems: tuple[str, ...]) -> tuple[str, ...]:
-    kinds = args.get("kinds") or []
-    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-        raise BadRequest("argument 'kinds' must be a list of journal kinds")
-    return tuple(kinds)
-
-
-def _limit(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int:
-    limit = args.get("limit", 100)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
-        raise BadRequest("argument 'limit' must be a whole number from 1 to 500")
-    return limit
-
-
-def _before_id(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int | None:
-    before_id = args.get("before_id")
-    if before_id is not None and (
-        isinstance(before_id, bool) or not isinstance(before_id, int) or before_id < 1
-    ):
-        raise BadRequest("argument 'before_id' must be a row id (a whole number above 0)")
-    return before_id
-
-
-ALARM_ID = text("alarm_id", "`alarm_id`", required=True)
-NOTE = text("note")
-ARM_ID = text("arm_id", "`arm_id`", required=True)
 
 
 # ---- executors ------------------------------------------------------------------------------
@@ -112,7 +57,8 @@ async def _count_hold(desk: Desk, user: User, actor: str, args: dict[str, Any]) 
 
 
 async def _count_resume(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
-    await desk.station.countdown.resume(actor=actor)
+    countdown = desk.station.countdown
+    await countdown.resume(actor=actor, step=args["step"], reason=args["reason"])
     return {}
 
 
@@ -250,7 +196,13 @@ FAULT_WORDS = (
 CONSOLE_COMMANDS = (
     ConsoleCommand("count.start", CONDUCTOR, _count_start, fresh=Fresh.ALL_PLCS),
     ConsoleCommand("count.hold", CONDUCTOR, _count_hold, (reason("count.hold"),)),
-    ConsoleCommand("count.resume", CONDUCTOR, _count_resume, fresh=Fresh.ALL_PLCS),
+    ConsoleCommand(
+        "count.resume",
+        CONDUCTOR,
+        _count_resume,
+        (STEP_CHOICE, text("reason", "`reason` (required with `step`)")),
+        fresh=Fresh.ALL_PLCS,
+    ),
     ConsoleCommand(
         "count.recycle",
         CONDUCTOR,
@@ -276,7 +228,7 @@ CONSOLE_COMMANDS = (
         "count.poll",
         CREW,
         _count_poll,
-        (text("position", "`position`", required=True), Arg("go", _go, "`go` (bool)")),
+        (text("position", "`position`", required=True), GO),
         who="subsystem_operator, test_conductor, safety_officer, for a `position` in their "
         "own `positions`",
         own_position=True,
@@ -303,7 +255,7 @@ CONSOLE_COMMANDS = (
         "subsystem.mode",
         OPERATOR,
         _subsystem_mode,
-        (SUBSYSTEM, Arg("mode", _mode, "`mode` (`AUTO`, `MANUAL`, `OUT_OF_SERVICE`)")),
+        (SUBSYSTEM, MODE),
         authority=Authority.HOLDER,
         who="authority holder",
     ),
@@ -337,7 +289,7 @@ CONSOLE_COMMANDS = (
         _alarm_shelve,
         (
             ALARM_ID,
-            Arg("duration_s", _duration, "`duration_s` (pad clock s, > 0, at most 8 h)"),
+            DURATION,
             text("note", "`note` (required)", required=True),
         ),
     ),
@@ -347,11 +299,11 @@ CONSOLE_COMMANDS = (
         EVERYONE,
         _journal_query,
         (
-            Arg("kinds", _kinds, "`kinds` (list)"),
+            KINDS,
             text("actor", "`actor`"),
             text("text", "`text`"),
-            Arg("before_id", _before_id, "`before_id`"),
-            Arg("limit", _limit, "`limit` (1-500, default 100) — all optional"),
+            BEFORE_ID,
+            LIMIT,
         ),
         journaled=False,
         who="everyone",

@@ -11,6 +11,7 @@ from padctl.alarms import AlarmView
 from padctl.console._arming import ArmBoard
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
+from padctl.console._countdown_block import countdown_block
 from padctl.console._history_query import HistoryReading
 from padctl.console._users import Role, User
 from padctl.console._view import ConsoleView
@@ -178,66 +179,10 @@ class StateTracker:
         }
 
     def countdown(self, plcs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """The countdown block: clocks at `at`, state, hold, poll, window, next event."""
-        countdown = self._station.countdown
-        sequence = countdown.sequence
-        state = countdown.state
-        t_s, l_s = countdown.t_now(), countdown.l_now()
-        running = state.name in ("COUNTING", "TERMINAL_COUNT")
-        upcoming = [e for e in sequence.events if e.t_s > t_s or (state.name == "IDLE")]
-        next_event = upcoming[0] if upcoming else None
-        poll = countdown.status.poll
-        stale = [plc_id for plc_id, plc in plcs.items() if not plc["fresh"]]
-        return {
-            "loaded": True,
-            "sequence": sequence.name,
-            "profile": sequence.profile,
-            "state": state.name,
-            "state_text": state.value,
-            "t_s": round(t_s, 3),
-            "t_text": format_t_time(t_s),
-            "t_running": running,
-            "l_s": round(l_s, 3),
-            "l_text": format_l_time(l_s),
-            "l_running": state.name not in ("IDLE", "SECURED"),
-            "rate": self._station.clock.rate,
-            "requested_rate": self._station.plant.pace.requested_rate,
-            "rate_limited_by": self._station.plant.pace.reason,
-            "at": self._epoch(),
-            "hold_reason": countdown.status.hold_reason,
-            "resumable": countdown.status.resumable,
-            "next_event": None
-            if next_event is None
-            else {
-                "t_s": next_event.t_s,
-                "t_text": format_t_time(next_event.t_s),
-                "name": next_event.name,
-            },
-            "terminal_count_t_s": sequence.terminal_count_t_s,
-            "window": {
-                "open_l_s": sequence.window_open_l_s,
-                "close_l_s": sequence.window_close_l_s,
-                "open_text": format_l_time(sequence.window_open_l_s),
-                "close_text": format_l_time(sequence.window_close_l_s),
-                # built-in holds still to come: T-0 falls at L - T + this (the scrub rule)
-                "holds_ahead_s": sequence.planned_hold_s(t_s),
-            },
-            "poll": None
-            if poll is None
-            else {
-                "positions": list(poll.positions),
-                "answers": {p: poll.answers.get(p) for p in poll.positions},
-                "all_go": poll.all_go,
-            },
-            "recycle_points": [
-                {"id": p.id, "t_s": p.t_s, "t_text": format_t_time(p.t_s)}
-                for p in sequence.recycle_points
-            ],
-            "result": countdown.status.result,
-            "data_fresh": not stale,
-            "stale_plcs": stale,
-            "start_blocked": self._station.start_problems() if state.name == "IDLE" else [],
-        }
+        """The countdown block (`countdown_block`)."""
+        return countdown_block(
+            self._station, plcs, at=self._epoch(), offset_s=self._clock_offset_s()
+        )
 
     def _timeline(self, since: int) -> list[dict[str, Any]]:
         return [

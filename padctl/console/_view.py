@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from padctl.alarms import AlarmView
-from padctl.countdown import CountdownSequence, CountEvent, CountState, CountStatus, Criterion
+from padctl.countdown import (
+    CountdownSequence,
+    CountEvent,
+    CountState,
+    CountStatus,
+    Criterion,
+    FaultedStep,
+)
 from padctl.definition import PadDefinition
 from padctl.health import PlcFreshness
 from padctl.journal import AsyncJournal
@@ -63,6 +70,8 @@ class CountdownView(Protocol):
     def timeline(self) -> Sequence[CountEvent]: ...
     def t_now(self) -> float: ...
     def l_now(self) -> float: ...
+    @property
+    def faulted_steps(self) -> list[FaultedStep]: ...
 
 
 class AlarmsView(Protocol):

@@ -1,6 +1,8 @@
 """The countdown: sequences as data, T and L clocks, LCC, holds, recycle, scrub, cutoff."""
 
 from padctl.countdown._engine import Countdown
+from padctl.countdown._events import FaultedStep
+from padctl.countdown._faulted_steps import STEP_CHOICES, StepChoice
 from padctl.countdown._lcc import (
     Assessment,
     Criterion,
@@ -23,6 +25,7 @@ from padctl.countdown._timeline import (
 )
 
 __all__ = [
+    "STEP_CHOICES",
     "Assessment",
     "CountEvent",
     "CountState",
@@ -32,11 +35,13 @@ __all__ = [
     "CountdownSequence",
     "Criterion",
     "DisqualificationAlarms",
+    "FaultedStep",
     "LccAction",
     "LccError",
     "LccMonitor",
     "Poll",
     "SequenceError",
+    "StepChoice",
     "Violation",
     "describe_plan",
     "disqualification_alarm_id",

@@ -158,6 +158,7 @@ async def restore_checkpoint(
         if (index := _event_index(sequence, record.event, record.name, None)) < len(events)
     ]
     countdown.events.tickets = []
+    countdown.events.faulted = []
     countdown.status.hold_reason = checkpoint.hold_reason
     countdown.status.hold_id = checkpoint.hold_id
     remaining_s = checkpoint.hold_remaining_s

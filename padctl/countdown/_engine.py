@@ -16,7 +16,8 @@ from padctl.countdown._count_clocks import CountClocks
 from padctl.countdown._count_loop import CountLoop
 from padctl.countdown._count_record import CountRecord
 from padctl.countdown._count_timing import CountPacing, Due, next_due, sleep_until_next
-from padctl.countdown._events import EventRunner, StopReason
+from padctl.countdown._events import EventRunner, FaultedStep, StopReason
+from padctl.countdown._faulted_steps import StepChoice, check_step_choice, decide_faulted_steps
 from padctl.countdown._lcc import Criterion
 from padctl.countdown._lcc_watch import LccWatch
 from padctl.countdown._path_steps import PathSteps
@@ -183,17 +184,27 @@ class Countdown:
                 raise CountdownRefused("hold", f"the count is {self.state.value}")
             await self._hold(f"{reason} (by {actor})", built_in=None)
 
-    async def resume(self, *, actor: str) -> None:
-        """Resume from a hold: needs every position GO and no launch commit criterion violated."""
-        async with self.loop.lock:
-            self._check_resume()
-            await self._resume(actor)
+    async def resume(self, *, actor: str, step: StepChoice | None = None, reason: str = "") -> None:
+        """Resume from a hold: needs every position GO and no launch commit criterion violated.
 
-    def _check_resume(self) -> None:
+        After a faulted step (`faulted_steps`) the conductor chooses: `step="retry"` runs it
+        again from where it stopped, `step="skip"` gives it up; either with a `reason`,
+        journaled (`step_retried`, `step_skipped`). A plain resume is refused then."""
+        async with self.loop.lock:
+            self._check_resume(step, reason)
+            await self._resume(actor, step, reason)
+
+    @property
+    def faulted_steps(self) -> list[FaultedStep]:
+        """The events that stopped the count, waiting for a retry or a skip."""
+        return list(self.events.faulted)
+
+    def _check_resume(self, step: StepChoice | None = None, reason: str = "") -> None:
         if self.state is not S.HOLDING:
             raise CountdownRefused("resume", f"the count is {self.state.value}")
         if not self.status.resumable:
             raise CountdownRefused("resume", f"{self.status.hold_reason}: recycle or scrub instead")
+        check_step_choice(self.events.faulted, step, reason)
         if self.status.poll is None or not self.status.poll.all_go:
             missing = ["(no poll open)"] if self.status.poll is None else self.status.poll.missing
             raise CountdownRefused(
@@ -206,7 +217,7 @@ class Countdown:
                 "LCC violated: " + "; ".join(f"{v.criterion.id} {v.reason}" for v in violations),
             )
 
-    async def _resume(self, actor: str) -> None:
+    async def _resume(self, actor: str, step: StepChoice | None = None, reason: str = "") -> None:
         for subsystem in self.subsystems.values():
             if subsystem.mode is Mode.MANUAL:  # e.g. after a restart: the sequence drives again
                 await subsystem.set_mode(Mode.AUTO, actor=actor)
@@ -215,6 +226,8 @@ class Countdown:
         # A command that faulted has been answered by this hold and its poll: forget it, or
         # it would hold the count again at once.
         self.events.forget_answered()
+        if step is not None:
+            await decide_faulted_steps(self.events, self.record, step, reason=reason, actor=actor)
         await self._start_t_with(T.RESUME)
         self.record.emit("RESUME", f"count resumed by {actor}")
 
@@ -228,6 +241,7 @@ class Countdown:
                 f"no position {position!r} (positions: {', '.join(self.status.poll.positions)})",
             )
         self.status.poll.answers[position] = go
+        self.status.poll.answered_by[position] = (actor, self.clock.now())
         await self.record.journal("poll_answer", {"position": position, "go": go}, actor)
         self.record.emit("POLL", f"{position}: {'GO' if go else 'NO-GO'} ({actor})")
 

@@ -29,6 +29,31 @@ class RunningEvent:
     pending: deque[Action]
     ticket: CommandTicket | None = None
     waiting: bool = True  # for `wait_for`, before the first command
+    action: Action | None = None  # the command `ticket` is for
+    since_t_s: float | None = None  # a retried event's T-time of retry (its window restarts)
+
+    @property
+    def deadline_t_s(self) -> float:
+        """The T-time its waiting ends: `within_s` after the event (or after its retry)."""
+        since_t_s = self.event.t_s if self.since_t_s is None else self.since_t_s
+        return since_t_s + self.event.within_s
+
+
+@dataclass
+class FaultedStep:
+    """An event that stopped the count (a command faulted or was refused, a wait or an
+    expectation ran out): a resume must retry it or skip it, with a reason."""
+
+    running: RunningEvent
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.running.event.name
+
+    @property
+    def not_done(self) -> list[str]:
+        return [f"{a.subsystem}.{a.command}" for a in self.running.pending]
 
 
 class EventRunner:
@@ -36,7 +61,8 @@ class EventRunner:
 
     `next_index` is the next event of the sequence not begun; `running` the events under way;
     `tickets` the commands they gave, whose faults stop the count until a resume answers
-    them. A recycle, a recovery or a checkpoint sets these directly.
+    them; `faulted` the events that stopped the count, each waiting for a retry or a skip.
+    A recycle, a recovery or a checkpoint sets these directly.
     """
 
     def __init__(
@@ -58,6 +84,7 @@ class EventRunner:
         self.next_index = 0
         self.running: list[RunningEvent] = []
         self.tickets: list[tuple[str, CommandTicket]] = []
+        self.faulted: list[FaultedStep] = []
 
     def next_event(self) -> Event | None:
         events = self._sequence.events
@@ -81,8 +108,35 @@ class EventRunner:
         """A command an event gave that faulted, and has not been answered by a resume."""
         for name, ticket in self.tickets:
             if ticket.outcome.done() and ticket.outcome.result().startswith("fault"):
+                owner = next((r for r in self.running if r.ticket is ticket), None)
+                if owner is not None:
+                    return self._fault(owner, f"{name}: {ticket.outcome.result()}")
                 return f"{name}: {ticket.outcome.result()}", True
         return None
+
+    def _fault(self, running: RunningEvent, reason: str) -> StopReason:
+        """`running` stopped the count: kept aside, its unconfirmed command first in line,
+        until a resume retries or skips it."""
+        if running in self.running:
+            self.running.remove(running)
+        if running.ticket is not None and running.action is not None:
+            running.pending.appendleft(running.action)
+        running.ticket, running.action = None, None
+        self.faulted.append(FaultedStep(running, reason))
+        return reason, True
+
+    def retry_faulted(self) -> list[FaultedStep]:
+        """The faulted events run again from where they stopped, their window from now."""
+        retried, self.faulted = self.faulted, []
+        for step in retried:
+            step.running.since_t_s = self._clocks.t_now()
+            self.running.append(step.running)
+        return retried
+
+    def skip_faulted(self) -> list[FaultedStep]:
+        """The faulted events are given up: what was left of them is not done."""
+        skipped, self.faulted = self.faulted, []
+        return skipped
 
     def forget_answered(self) -> None:
         """A resume answers the faults seen so far: only commands in flight are kept."""
@@ -96,21 +150,17 @@ class EventRunner:
             if not running.ticket.outcome.done():
                 return None
             if running.ticket.outcome.result() != "confirmed":
-                # The fault has held (or cut off) the count already; what was left of this
-                # event is not done by itself after a resume.
-                self.running.remove(running)
-                left = ", ".join(f"{a.subsystem}.{a.command}" for a in running.pending)
-                not_done = f" (not done: {left})" if left else ""
-                self._record.emit("ABANDONED", f"{event.name}{not_done}")
-                return None
+                name = (
+                    f"{running.action.subsystem}.{running.action.command}" if running.action else ""
+                )
+                return self._fault(running, f"{name}: {running.ticket.outcome.result()}")
             running.ticket = None
         if running.waiting:
             unmet = self._unmet(event.wait_for)
             if unmet:
-                if self._clocks.t_now() < event.t_s + event.within_s:
+                if self._clocks.t_now() < running.deadline_t_s:
                     return None
-                self.running.remove(running)
-                return f"{event.name}: waited for " + "; ".join(unmet), True
+                return self._fault(running, f"{event.name}: waited for " + "; ".join(unmet))
             running.waiting = False
         while running.pending:
             action = running.pending.popleft()
@@ -119,20 +169,19 @@ class EventRunner:
                     action.command, actor="countdown", origin=Origin.SEQUENCE
                 )
             except CommandRefused as refused:
-                self.running.remove(running)
-                return f"{event.name}: {refused}", True
+                running.pending.appendleft(action)
+                return self._fault(running, f"{event.name}: {refused}")
             self.tickets.append((f"{action.subsystem}.{action.command}", ticket))
             ticket.outcome.add_done_callback(lambda _f: self._wake.set())
             self._record.emit("COMMAND", f"{action.subsystem}.{action.command}")
             if not ticket.outcome.done() or ticket.outcome.result() != "confirmed":
-                running.ticket = ticket
+                running.ticket, running.action = ticket, action
                 return None
         unmet = self._unmet(event.expect)
         if unmet:
-            if self._clocks.t_now() < event.t_s + event.within_s:
+            if self._clocks.t_now() < running.deadline_t_s:
                 return None
-            self.running.remove(running)
-            return f"{event.name}: expected " + "; ".join(unmet), True
+            return self._fault(running, f"{event.name}: expected " + "; ".join(unmet))
         self.running.remove(running)
         return event if event.hold_id is not None else None
 

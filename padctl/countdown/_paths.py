@@ -87,6 +87,7 @@ class CountPaths:
             raise CountdownRefused("recycle", f"no recycle point {point!r} (known: {known})")
         await self._trigger(T.RECYCLE)
         self._events.running.clear()
+        self._events.faulted.clear()  # the recycle's restore answers the faulted steps
         self._record.emit(
             "RECYCLE", f"recycling to {point} ({format_t_time(target.t_s)}) by {actor}"
         )

@@ -133,6 +133,7 @@ class Poll:
 
     positions: tuple[str, ...]
     answers: dict[str, bool] = field(default_factory=dict)
+    answered_by: dict[str, tuple[str, float]] = field(default_factory=dict)  # who, clock time
 
     @property
     def all_go(self) -> bool:

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 
 from padctl.alarms import AlarmPriority, AlarmState, AlarmView
 from padctl.clock import Clock
-from padctl.countdown import CountdownSequence, CountEvent, CountState, CountStatus
+from padctl.countdown import (
+    CountdownSequence,
+    CountEvent,
+    CountState,
+    CountStatus,
+    FaultedStep,
+)
 from padctl.subsystems import Mode, SubsystemSpec
 
 FEED_ALARM_ID = "SPARKPLUG-FEED"
@@ -87,6 +93,11 @@ class MirroredCountdown:
         self.t_s = _number(values, "T", self.t_s)
         self.l_s = _number(values, "L", self.l_s)
         self.status.hold_reason = _text(values, "Hold reason")
+
+    @property
+    def faulted_steps(self) -> list[FaultedStep]:
+        """The pad does not publish its faulted steps: a remote console shows none."""
+        return []
 
     def t_now(self) -> float:
         return self.t_s

@@ -207,7 +207,10 @@ class Autopilot:
             return await self._do(conductor, "count.recycle", {"point": target})
         if kind is K.RESUME:
             await self._poll_go()
-            return await self._do(conductor, "count.resume", {})
+            # A faulted step is a decision, never a silent skip: the autopilot retries it.
+            faulted = self._trainer.station.countdown.faulted_steps
+            decision = {"step": "retry", "reason": reason} if faulted else {}
+            return await self._do(conductor, "count.resume", decision)
         if kind is K.ACKNOWLEDGE:
             subsystem = subsystem_of_alarm(target, list(self._trainer.station.subsystems)) or ""
             member = self._operator(subsystem)

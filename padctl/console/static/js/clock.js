@@ -2,7 +2,16 @@
 
 import { lText, setClass, setText, tText } from "./dom.js";
 
-const ABNORMAL_STATES = new Set(["CUTOFF", "SAFING", "SCRUBBED"]);
+/**
+ * What the state band shows: the state, except that a count held after a cutoff (not
+ * resumable) stays CUTOFF, and a secured count shows how it ended (LIFTOFF or SCRUBBED).
+ */
+export function bandState(count) {
+  if (count.state === "SECURED" && count.result === "LIFTOFF") return "LIFTOFF";
+  if (count.state === "SECURED" && count.result.startsWith("SCRUBBED")) return "SCRUBBED";
+  if (count.state === "HOLDING" && !count.resumable) return "CUTOFF";
+  return count.state;
+}
 
 /**
  * The clock readings now, as the protocol allows: from the block's `t_s`/`l_s`, advanced by at
@@ -27,7 +36,7 @@ export class CountdownClock {
     for (const id of [
       "t-clock", "l-clock", "clock-stale", "count-state", "hold-reason", "hold-line",
       "next-event", "window-text", "window-now", "window-t0", "window-fill", "data-stale",
-      "count-result",
+      "count-result", "window-holds",
     ]) {
       this.el[id] = root.querySelector(`#${id}`);
     }
@@ -48,8 +57,8 @@ export class CountdownClock {
     if (!count || (!changes.countdown && !changes.snapshot)) return;
     const el = this.el;
     setText(el["count-state"], count.state_text.toUpperCase());
-    setClass(el["count-state"], "abnormal", ABNORMAL_STATES.has(count.state));
-    setClass(el["count-state"], "holding", count.state === "HOLDING");
+    const band = bandState(count);
+    if (this.root.dataset.band !== band) this.root.dataset.band = band;
     el["hold-line"].hidden = !count.hold_reason;
     setText(el["hold-reason"], count.hold_reason + (count.resumable ? "" : " (not resumable)"));
     const next = count.next_event;
@@ -60,6 +69,8 @@ export class CountdownClock {
     if (stale) setText(el["data-stale"], `DATA STALE: ${count.stale_plcs.join(", ")}`);
     const window = count.window;
     setText(el["window-text"], `${window.open_text} – ${window.close_text}`);
+    const holdsS = window.holds_ahead_s || 0;
+    setText(el["window-holds"], holdsS > 0 ? `T-0 with ${Math.round(holdsS)} s of holds ahead` : "");
   }
 
   draw() {

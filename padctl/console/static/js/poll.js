@@ -1,6 +1,8 @@
-// The GO/NO-GO poll board, the count's commands, and the countdown's own timeline.
+// The GO/NO-GO poll board (the whole board, for every position: who answered, what and
+// when), the count's commands, and the countdown's own timeline.
 
-import { h, setClass, setText, words } from "./dom.js";
+import { CountControls } from "./countcontrols.js";
+import { h, setText, words } from "./dom.js";
 
 const TIMELINE_LINES = 40;
 
@@ -10,7 +12,8 @@ export class PollPage {
     this.el = h("section", { class: "page poll-page" });
     this.board = h("div", { class: "panel poll-board", id: "poll-board" });
     this.timeline = h("ol", { class: "timeline mono" });
-    this.el.append(this.board, this.countPanel(),
+    this.controls = new CountControls(ctx);
+    this.el.append(this.board, this.controls.el,
       h("section", { class: "panel" }, h("h3", {}, "Count timeline"), this.timeline));
     this.renderBoard();
     this.renderTimeline();
@@ -21,7 +24,7 @@ export class PollPage {
   update(changes) {
     if (changes.snapshot || changes.countdown) this.renderBoard();
     if (changes.snapshot || changes.timeline) this.renderTimeline();
-    if (changes.snapshot) this.renderCountButtons();
+    if (changes.snapshot || changes.countdown) this.controls.render(changes.snapshot);
   }
 
   renderBoard() {
@@ -31,7 +34,6 @@ export class PollPage {
     if (key === this.boardKey) return; // the board changes rarely; updates come every period
     this.boardKey = key;
     const user = store.user;
-    const conductor = user.role === "test_conductor";
     const title = h("h3", {}, "GO/NO-GO poll");
     if (!poll) {
       this.board.replaceChildren(title, h("p", { class: "muted", id: "poll-status" },
@@ -43,15 +45,18 @@ export class PollPage {
     const noGo = answers.filter((a) => a === false).length;
     const summary = poll.all_go ? "ALL GO" : `${go} of ${answers.length} GO` +
       (noGo ? `, ${noGo} NO-GO` : "");
+    const answered = poll.answered || {};
     const rows = poll.positions
-      .filter((p) => conductor || user.positions.includes(p))
       .map((position) => {
         const answer = poll.answers[position];
+        const who = answered[position];
         const mine = user.positions.includes(position);
         const text = answer === true ? "GO" : answer === false ? "NO-GO" : "awaiting";
         return h("tr", { "data-position": position, class: answer === false ? "no-go" : "" },
           h("td", {}, words(position), mine ? h("span", { class: "muted" }, " (you)") : null),
           h("td", { class: "poll-answer" }, text),
+          h("td", { class: "poll-by" }, who ? who.by : ""),
+          h("td", { class: "poll-when mono when" }, who ? clockTime(who.at) : ""),
           h("td", {}, mine ? [
             h("button", { class: "btn", "data-answer": "go", onclick: () => link.send(
               "count.poll", { position, go: true }, `poll ${position}: GO`) }, "GO"),
@@ -61,59 +66,11 @@ export class PollPage {
       });
     this.board.replaceChildren(
       title,
-      h("p", { id: "poll-status", class: poll.all_go ? "" : "strong" }, summary,
-        conductor ? "" : " (the test conductor sees every position)"),
+      h("p", { id: "poll-status", class: poll.all_go ? "" : "strong" }, summary),
       h("table", { class: "poll" }, h("thead", {}, h("tr", {}, h("th", {}, "Position"),
-        h("th", {}, "Answer"), h("th", {}, ""))), h("tbody", {}, rows)),
+        h("th", {}, "Answer"), h("th", {}, "By"), h("th", {}, "When"), h("th", {}, ""))),
+      h("tbody", {}, rows)),
     );
-  }
-
-  countPanel() {
-    const reason = h("input", { class: "input", id: "count-reason", size: 24,
-      placeholder: "reason (hold, scrub, abort)" });
-    const point = h("select", { class: "input", id: "recycle-point" });
-    this.countInputs = { reason, point };
-    this.countButtons = h("div", { class: "toolbar" });
-    const panel = h("section", { class: "panel" }, h("h3", {}, "Count"),
-      h("div", { class: "toolbar" }, reason, point), this.countButtons);
-    this.renderCountButtons();
-    return panel;
-  }
-
-  renderCountButtons() {
-    const { store } = this.ctx;
-    const { reason, point } = this.countInputs;
-    const points = store.countdown ? store.countdown.recycle_points : [];
-    point.replaceChildren(...points.map((p) => h("option", { value: p.id },
-      `${p.id} (${p.t_text})`)));
-    const needReason = (command, label) => () => {
-      const text = reason.value.trim();
-      if (!text) {
-        this.ctx.messages.note(`${label}: a reason is required (not sent)`);
-        reason.focus();
-        return;
-      }
-      this.send(command, { reason: text }, label);
-    };
-    const specs = [
-      ["Start", "count.start", () => this.send("count.start", {}, "count start")],
-      ["Hold", "count.hold", needReason("count.hold", "count hold")],
-      ["Resume", "count.resume", () => this.send("count.resume", {}, "count resume")],
-      ["Recycle", "count.recycle", () => this.send("count.recycle", { point: point.value },
-        `count recycle to ${point.value}`)],
-      ["Scrub (2-person)", "count.scrub", needReason("count.scrub", "count scrub")],
-      ["Abort (2-step)", "count.abort", needReason("count.abort", "count abort")],
-    ];
-    this.countButtons.replaceChildren(...specs.map(([label, command, action]) => {
-      const button = h("button", { class: "btn", "data-count": command.split(".")[1],
-        onclick: action }, label);
-      setClass(button, "unlikely", !store.permitted(command));
-      return button;
-    }));
-  }
-
-  send(command, args, label) {
-    return this.ctx.link.send(command, args, label);
   }
 
   renderTimeline() {
@@ -125,4 +82,9 @@ export class PollPage {
     }));
     this.timeline.scrollTop = this.timeline.scrollHeight;
   }
+}
+
+/** A pad clock epoch time as HH:MM:SS (UTC), for the board. */
+function clockTime(epochS) {
+  return new Date(epochS * 1000).toISOString().slice(11, 19);
 }
