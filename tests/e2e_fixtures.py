@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PADCTL = str(Path(sys.executable).parent / "padctl")
@@ -255,3 +256,21 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout_s:g} s: {what}")
         await asyncio.sleep(poll_s)
+
+
+def browser_marks(timeout_s: float) -> list[pytest.MarkDecorator]:
+    """The marks of a test module driving Debian's Chromium (skipped where it is missing)."""
+    return [
+        pytest.mark.e2e,
+        pytest.mark.slow,
+        pytest.mark.timeout(timeout_s),
+        pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (chromium)"),
+    ]
+
+
+async def answered(operator: Operator, text: str, timeout_ms: float = 20_000) -> None:
+    """The server's answer to the last command shows as a toast (and in the command log)."""
+    from playwright.async_api import expect
+
+    toast = operator.page.locator(".toast", has_text=text).first
+    await expect(toast).to_be_visible(timeout=timeout_ms)

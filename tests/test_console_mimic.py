@@ -1,0 +1,138 @@
+"""The overview mimic, the devices of the subsystem pages, the instructor's and the fault
+panels, in Debian's Chromium: legible and uncluttered at the control room's screen sizes,
+devices in the states their signals say, panels only where they apply and only for the roles
+allowed, and their commands reaching the pad and the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e_fixtures import (
+    ConsoleServer,
+    Operator,
+    answered,
+    browser_marks,
+    chromium,
+    console_server,
+    make_users_file,
+    open_console,
+)
+
+pytestmark = browser_marks(timeout_s=180)
+
+WAIT_MS = 20_000  # bounded waits in the browser (wall time)
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield make_users_file(tmp_path_factory.mktemp("mimic-users") / "users.yaml")
+
+
+@asynccontextmanager
+async def _consoles(
+    folder: Path, users: Path, rate: float, *names: str
+) -> AsyncIterator[tuple[ConsoleServer, list[Operator]]]:
+    """`padctl serve --sim` and a browser logged in as each of `names`."""
+    async with console_server(folder, users, rate=rate) as server, chromium() as browser:
+        yield server, [await open_console(browser, server, name) for name in names]
+
+
+async def _shot(operator: Operator, folder: Path, name: str) -> None:
+    # As bytes, written here: Playwright's own file writing would leave executor threads.
+    (folder / f"{name}.png").write_bytes(await operator.page.screenshot(full_page=True))
+
+
+# Cases of the derivation: signals (command, on switch, off switch or None), seconds since the
+# command changed, stroke time -> the state.
+DERIVATION_CASES: list[tuple[tuple[Any, Any, Any], float, str]] = [
+    ((True, True, False), 100, "on"),
+    ((False, False, True), 100, "off"),
+    ((True, False, False), 2, "travelling"),  # left the closed end, not yet open
+    ((True, False, True), 2, "travelling"),  # just commanded, still at the closed end
+    ((True, False, True), 100, "disagree"),  # commanded open long ago, still closed
+    ((False, True, False), 100, "disagree"),  # commanded closed, open
+    ((True, False, False), 100, "fault"),  # stuck between the ends
+    ((False, True, True), 2, "fault"),  # both limit switches made
+    ((True, True, None), 100, "on"),  # a pump running
+    ((True, False, None), 2, "travelling"),  # starting
+    ((True, False, None), 100, "disagree"),  # commanded to run, not running
+    ((None, True, False), 100, "unknown"),  # no good data
+]
+DERIVE = """([cases, timeout]) => import("/js/devices.js").then(({ deviceState }) =>
+  cases.map(([[command, on, off], since]) => {
+    const tag = (value) => value === null ? { value: null, quality: "BAD" }
+      : { value, quality: "GOOD" };
+    return deviceState({ command: tag(command), on: tag(on), off: off === null ? null : tag(off) },
+      since, timeout);
+  }))"""
+SEEN = """(row) => {
+  window.seenStates = [row.dataset.state];
+  new MutationObserver(() => window.seenStates.push(row.dataset.state))
+    .observe(row, { attributes: true, attributeFilter: ["data-state"] });
+}"""
+
+
+async def _seen(operator: Operator, *states: str) -> None:
+    await operator.page.wait_for_function(
+        "(want) => want.every((s) => (window.seenStates || []).includes(s))",
+        arg=list(states),
+        timeout=WAIT_MS,
+    )
+
+
+async def test_devices_show_the_states_their_signals_say(tmp_path: Path, users_file: Path) -> None:
+    async with _consoles(tmp_path, users_file, 2.0, "padsystems") as (server, users):
+        (pads,) = users
+        derived = await pads.page.evaluate(DERIVE, [[[s, t] for s, t, _ in DERIVATION_CASES], 11])
+        assert derived == [want for _, _, want in DERIVATION_CASES]
+
+        # The devices come first; the raw signals are there, folded away.
+        await pads.show("subsystem/water_deluge")
+        page = pads.page
+        devices = page.locator(".devices-panel tr[data-device]")
+        await expect(devices).to_have_count(3)  # two valves and the pump, from the definition
+        raw = page.locator("details.raw-signals")
+        assert await raw.get_attribute("open") is None
+        await expect(raw.locator('tr[data-row="DLG-FV-801-ZSO"]')).to_be_hidden()
+        valve = page.locator('tr[data-device="DLG-FV-801"]')
+        await expect(valve).to_have_attribute("data-state", "off", timeout=WAIT_MS)
+        await expect(valve.locator(".device-state")).to_have_text("closed")
+
+        # Driven open on the simulated pad: closed, travelling, open; then closed again.
+        await page.click("#take-authority")
+        await answered(pads, "Take authority: accepted")
+        await page.click('[data-cmd="arm"]')
+        pump = page.locator('tr[data-device="DLG-P-801"]')
+        await expect(pump).to_have_attribute("data-state", "on", timeout=WAIT_MS)
+        await expect(pump.locator(".device-state")).to_have_text("running")
+        await expect(page.locator("#sub-state")).to_have_text("ARMED", timeout=WAIT_MS)
+        await valve.evaluate(SEEN)
+        await page.click('[data-cmd="start_flow"]')
+        await page.click('[data-confirm="start_flow"]', timeout=WAIT_MS)
+        await expect(valve).to_have_attribute("data-state", "on", timeout=WAIT_MS)
+        await expect(valve.locator(".device-state")).to_have_text("open")
+        await _seen(pads, "off", "travelling", "on")
+        await _shot(pads, tmp_path, "water-deluge-open")
+        await valve.evaluate(SEEN)
+        await expect(page.locator("#sub-state")).to_have_text("FLOWING", timeout=WAIT_MS)
+        await page.click('[data-cmd="stop_flow"]')
+        await expect(valve).to_have_attribute("data-state", "off", timeout=WAIT_MS)
+        await _seen(pads, "on", "travelling", "off")
+
+        # Command closed, position open: a disagreement; both switches made: a fault.
+        other = page.locator('tr[data-device="DLG-FV-802"]')
+        await server.inject("override DLG-FV-802-ZSC 0")
+        await server.inject("override DLG-FV-802-ZSO 1")
+        await expect(other).to_have_attribute("data-state", "disagree", timeout=WAIT_MS)
+        await expect(other.locator(".device-state")).to_have_text("command/position disagree")
+        await server.inject("override DLG-FV-802-ZSC 1")
+        await expect(other).to_have_attribute("data-state", "fault", timeout=WAIT_MS)
+        await _shot(pads, tmp_path, "water-deluge-disagree")
+        assert pads.errors == []
