@@ -28,6 +28,47 @@ from tests.e2e_fixtures import (
 pytestmark = browser_marks(timeout_s=180)
 
 WAIT_MS = 20_000  # bounded waits in the browser (wall time)
+SCREENS = ((1366, 768), (1920, 1080))  # the control room's screens
+MIN_LABEL_PX = 14.0
+
+# Every pair of mimic blocks and labels that overlap; every block line outside its block; every
+# text of the drawing smaller than the minimum, by its computed size and as drawn on screen.
+MIMIC_PROBLEMS = """(minPx) => {
+  const box = (el) => el.getBoundingClientRect();
+  const name = (el) => el.classList.contains("block-box")
+    ? `block ${el.parentNode.dataset.block}` : `label "${el.textContent}"`;
+  const items = [...document.querySelectorAll(".mimic .block-box, .mimic .mimic-label")];
+  const problems = [];
+  for (let i = 0; i < items.length; i += 1) {
+    for (let j = i + 1; j < items.length; j += 1) {
+      const a = box(items[i]);
+      const b = box(items[j]);
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+        problems.push(`overlap: ${name(items[i])} / ${name(items[j])}`);
+      }
+    }
+  }
+  for (const group of document.querySelectorAll(".mimic [data-block]")) {
+    const outer = box(group.querySelector(".block-box"));
+    for (const line of group.querySelectorAll("text")) {
+      const r = box(line);
+      if (r.width === 0) continue;
+      if (r.left < outer.left - 0.5 || r.right > outer.right + 0.5 || r.top < outer.top - 0.5
+          || r.bottom > outer.bottom + 0.5) {
+        problems.push(`outside its block: ${group.dataset.block} "${line.textContent}"`);
+      }
+    }
+  }
+  for (const text of document.querySelectorAll(".mimic text")) {
+    if (!text.textContent.trim() || text.closest(".block-alarm")) continue;
+    const size = parseFloat(getComputedStyle(text).fontSize);
+    const drawn = size * text.getScreenCTM().a;
+    if (size < minPx || drawn < minPx) {
+      problems.push(`small: "${text.textContent}" ${size}px, drawn ${drawn.toFixed(1)}px`);
+    }
+  }
+  return problems;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +88,33 @@ async def _consoles(
 async def _shot(operator: Operator, folder: Path, name: str) -> None:
     # As bytes, written here: Playwright's own file writing would leave executor threads.
     (folder / f"{name}.png").write_bytes(await operator.page.screenshot(full_page=True))
+
+
+async def test_the_mimic_is_legible_uncluttered_and_names_authority_once(
+    tmp_path: Path, users_file: Path
+) -> None:
+    async with _consoles(tmp_path, users_file, 10.0, "conductor", "padsystems") as (_, users):
+        tc, pads = users
+        await pads.show("subsystem/hold_downs")
+        await pads.page.click("#take-authority")
+        await answered(pads, "Take authority: accepted")
+        holder = tc.page.locator('#authority-list [data-authority="hold_downs"]')
+        await expect(holder).to_contain_text("padsystems", timeout=WAIT_MS)
+        await expect(tc.page.locator("#authority-list [data-authority]")).to_have_count(1)
+        mimic = tc.page.locator(".mimic")
+        await expect(mimic.locator('[data-block="hold_downs"] .block-state')).not_to_have_text("")
+        for width, height in SCREENS:
+            await tc.page.set_viewport_size({"width": width, "height": height})
+            await tc.page.wait_for_function(
+                "(w) => document.documentElement.clientWidth <= w", arg=width
+            )
+            problems = await tc.page.evaluate(MIMIC_PROBLEMS, MIN_LABEL_PX)
+            assert problems == [], f"at {width}x{height}: {problems}"
+            # Authority once, beside the mimic: never on the blocks.
+            text = await mimic.text_content() or ""
+            assert "padsystems" not in text and "auth" not in text
+            await _shot(tc, tmp_path, f"overview-{width}x{height}")
+        assert tc.errors == [] and pads.errors == []
 
 
 # Cases of the derivation: signals (command, on switch, off switch or None), seconds since the
