@@ -6,6 +6,7 @@ allowed, and their commands reaching the pad and the journal.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,14 +16,18 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e_fixtures import (
+    PADCTL,
+    PASSWORD,
     ConsoleServer,
     Operator,
+    _wait_for_url,
     answered,
     browser_marks,
     chromium,
     console_server,
     make_users_file,
     open_console,
+    stop_process,
 )
 
 pytestmark = browser_marks(timeout_s=180)
@@ -30,6 +35,7 @@ pytestmark = browser_marks(timeout_s=180)
 WAIT_MS = 20_000  # bounded waits in the browser (wall time)
 SCREENS = ((1366, 768), (1920, 1080))  # the control room's screens
 MIN_LABEL_PX = 14.0
+TRAINING = Path(__file__).parent / "data" / "training" / "jump.yaml"
 
 # Every pair of mimic blocks and labels that overlap; every block line outside its block; every
 # text of the drawing smaller than the minimum, by its computed size and as drawn on screen.
@@ -204,3 +210,113 @@ async def test_devices_show_the_states_their_signals_say(tmp_path: Path, users_f
         await expect(other).to_have_attribute("data-state", "fault", timeout=WAIT_MS)
         await _shot(pads, tmp_path, "water-deluge-disagree")
         assert pads.errors == []
+
+
+GATING = """() => import("/js/panels.js").then(({ TrainingPanels }) => {
+  const panels = (config, role) => new TrainingPanels({
+    store: { config, permitted: (command) => ({
+      "train.status": ["instructor"], "sim.inject": ["admin"] })[command].includes(role) },
+    link: { send: () => new Promise(() => {}) }, messages: { note() {} },
+  });
+  const ids = (p) => { const out = [...p.el.children].map((el) => el.id); p.destroy(); return out; };
+  return {
+    realPadAdmin: ids(panels({ simulated: false, training: false }, "admin")),
+    trainingAdmin: ids(panels({ simulated: true, training: true }, "admin")),
+    trainingInstructor: ids(panels({ simulated: true, training: true }, "instructor")),
+  };
+})"""
+
+
+async def test_the_fault_panel_is_an_admins_on_simulators_only(
+    tmp_path: Path, users_file: Path
+) -> None:
+    async with _consoles(tmp_path, users_file, 10.0, "admin", "conductor") as (_, users):
+        admin, tc = users
+        await expect(admin.page.locator("#fault-panel")).to_be_visible()
+        await expect(admin.page.locator("#instructor-panel")).to_have_count(0)  # no training
+        await expect(tc.page.locator("#fault-panel")).to_have_count(0)
+        assert await admin.page.evaluate(GATING) == {
+            "realPadAdmin": [],
+            "trainingAdmin": ["fault-panel"],
+            "trainingInstructor": ["instructor-panel"],
+        }
+
+        await admin.page.click("#sim-inject")  # nothing to inject: not sent
+        await expect(admin.page.locator(".toast", has_text="not sent").first).to_be_visible()
+        await admin.page.fill("#sim-fault", "stall MECH")
+        await admin.page.click("#sim-inject")
+        await expect(admin.page.locator("#sim-last")).to_contain_text("applied", timeout=WAIT_MS)
+        await expect(tc.page.locator("#data-stale")).to_contain_text("MECH", timeout=WAIT_MS)
+        await admin.show("journal")
+        row = admin.page.locator(".journal tr", has_text="sim.inject").first
+        await expect(row).to_contain_text("stall MECH", timeout=WAIT_MS)
+        await _shot(admin, tmp_path, "fault-panel")
+        assert admin.errors == [] and tc.errors == []
+
+
+@asynccontextmanager
+async def _training_run(folder: Path, users: Path) -> AsyncIterator[ConsoleServer]:
+    """`padctl train` with its console served on 127.0.0.1 (the run starts paused)."""
+    log_path = folder / "train.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            PADCTL,
+            "train",
+            str(TRAINING),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--users",
+            str(users),
+            "--journal",
+            str(folder / "journal.sqlite"),
+            stdin=asyncio.subprocess.PIPE,  # the instructor's terminal, kept open
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+            cwd=folder,
+        )
+    try:
+        url = await _wait_for_url(process, log_path, 90.0)
+        yield ConsoleServer(url=url.rstrip("/"), process=process, log=log_path)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        await stop_process(process)
+
+
+async def test_the_instructor_panel_drives_a_training_run(tmp_path: Path) -> None:
+    users = make_users_file(tmp_path / "users.yaml", ("conductor",))
+    adding = await asyncio.create_subprocess_exec(
+        PADCTL, "users", "add", "teacher", "--role", "instructor", "--password-stdin",
+        "--users", str(users), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.wait_for(adding.communicate((PASSWORD + "\n").encode()), 30)
+    assert adding.returncode == 0
+    async with _training_run(tmp_path, users) as server, chromium() as browser:
+        teacher = await open_console(browser, server, "teacher")
+        tc = await open_console(browser, server, "conductor")
+        panel = teacher.page.locator("#instructor-panel")
+        await expect(panel).to_be_visible()
+        await expect(tc.page.locator("#instructor-panel")).to_have_count(0)
+        await expect(teacher.page.locator("#fault-panel")).to_have_count(0)  # an admin's
+        status = teacher.page.locator("#train-status")
+        await expect(status).to_contain_text("Checkpoint jump test", timeout=WAIT_MS)
+        await expect(status).to_have_attribute("data-paused", "true")
+
+        await teacher.page.click("#train-resume")
+        await expect(status).to_have_attribute("data-paused", "false", timeout=WAIT_MS)
+        await teacher.page.fill("#train-rate", "50")
+        await teacher.page.click("#train-set-rate")
+        await expect(status).to_have_attribute("data-requested-rate", "50", timeout=WAIT_MS)
+        await teacher.page.fill("#train-fault", "stuck LOX-FV-102")
+        await teacher.page.click("#train-inject")
+        await answered(teacher, "inject stuck LOX-FV-102: accepted")
+        await teacher.page.click("#train-pause")
+        await expect(status).to_have_attribute("data-paused", "true", timeout=WAIT_MS)
+        await _shot(teacher, tmp_path, "instructor-panel")
+        await teacher.show("journal")
+        for command in ("train.resume", "train.rate", "train.inject", "train.pause"):
+            row = teacher.page.locator(".journal tr", has_text=command).first
+            await expect(row).to_contain_text("teacher", timeout=WAIT_MS)
+        assert teacher.errors == [] and tc.errors == []

@@ -4,6 +4,7 @@ import { priorityMark } from "./alarms.js";
 import { h, setAttr, setClass, setText, words } from "./dom.js";
 import { bandAt } from "./limits.js";
 import { BLOCKS, BLOCK_FONTS, PIVOT, blockTextWidth, drawMimic, fitText } from "./mimic.js";
+import { TrainingPanels } from "./panels.js";
 import { AnalogBar, Sparkline, ValueCell } from "./widgets.js";
 
 const KEY_TAGS = [
@@ -32,6 +33,7 @@ export class OverviewPage {
 
   destroy() {
     clearInterval(this.timer);
+    this.panels?.destroy();
   }
 
   build() {
@@ -52,13 +54,16 @@ export class OverviewPage {
     });
     this.plcs = h("div", { class: "plcs" });
     this.authority = h("ul", { class: "authority-list", id: "authority-list" });
+    this.panels?.destroy();
+    this.panels = new TrainingPanels(this.ctx);
     this.el.replaceChildren(
       h("div", { class: "mimic-wrap panel" }, this.svg),
       h("aside", { class: "side" },
         h("section", { class: "panel key-values" }, h("h3", {}, "Key values"),
           h("table", { class: "tags compact" }, h("tbody", {}, rows)),
           h("h3", {}, "Authority"), this.authority,
-          h("h3", {}, "PLC links"), this.plcs)),
+          h("h3", {}, "PLC links"), this.plcs),
+        this.panels.el),
     );
     this.renderBlocks();
     this.renderPlant();
@@ -78,6 +83,7 @@ export class OverviewPage {
       for (const name of changes.tags) if (this.indicators.has(name)) this.renderIndicator(name);
     }
     if (changes.plcs) this.renderPlcs();
+    this.panels.update(changes);
   }
 
   tag(name) {
