@@ -41,9 +41,10 @@ TRAINING = Path(__file__).parent / "data" / "training" / "jump.yaml"
 # text of the drawing smaller than the minimum, by its computed size and as drawn on screen.
 MIMIC_PROBLEMS = """(minPx) => {
   const box = (el) => el.getBoundingClientRect();
-  const name = (el) => el.classList.contains("block-box")
-    ? `block ${el.parentNode.dataset.block}` : `label "${el.textContent}"`;
-  const items = [...document.querySelectorAll(".mimic .block-box, .mimic .mimic-label")];
+  const name = (el) => el.classList.contains("block-box") ? `block ${el.parentNode.dataset.block}`
+    : el.classList.contains("valve") ? `valve ${el.dataset.device}` : `label "${el.textContent}"`;
+  const items = [...document.querySelectorAll(
+    ".mimic .block-box, .mimic .mimic-label, .mimic .valve")];
   const problems = [];
   for (let i = 0; i < items.length; i += 1) {
     for (let j = i + 1; j < items.length; j += 1) {
@@ -194,6 +195,13 @@ async def test_devices_show_the_states_their_signals_say(tmp_path: Path, users_f
         await expect(valve.locator(".device-state")).to_have_text("open")
         await _seen(pads, "off", "travelling", "on")
         await _shot(pads, tmp_path, "water-deluge-open")
+        await pads.show("overview")  # the valve on the mimic's deluge line too
+        symbol = page.locator('.mimic .valve[data-device="DLG-FV-801"]')
+        await expect(symbol).to_have_attribute("data-state", "on", timeout=WAIT_MS)
+        await expect(page.locator('.mimic .valve[data-device="LOX-FV-101"]')).to_have_attribute(
+            "data-state", "off"
+        )
+        await pads.show("subsystem/water_deluge")
         await valve.evaluate(SEEN)
         await expect(page.locator("#sub-state")).to_have_text("FLOWING", timeout=WAIT_MS)
         await page.click('[data-cmd="stop_flow"]')

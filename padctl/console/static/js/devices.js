@@ -39,13 +39,51 @@ export function stateWords(device, state) {
   }[state];
 }
 
+/** The states of some devices, tracking when each one's command last changed. */
+export class DeviceWatch {
+  constructor(store, devices) {
+    this.store = store;
+    this.devices = devices;
+    this.changed = new Map(); // device name -> {value, t}: when its command was seen changing
+  }
+
+  /** Whether a change of these tags concerns the devices. */
+  concerns(tags) {
+    return this.devices.some((d) => tags.has(d.command) || tags.has(d.on_feedback)
+      || (d.off_feedback && tags.has(d.off_feedback)));
+  }
+
+  /** The device's signals now, and its state derived from them. */
+  read(device) {
+    const { tags } = this.store;
+    const now = this.store.padNow();
+    const command = tags.get(device.command);
+    const seen = this.changed.get(device.name);
+    if (!seen || (command && command.value !== seen.value)) {
+      this.changed.set(device.name, { value: command?.value, t: seen ? now : -Infinity });
+    }
+    const signals = {
+      command, on: tags.get(device.on_feedback),
+      off: device.off_feedback ? tags.get(device.off_feedback) : null,
+    };
+    const since = now - this.changed.get(device.name).t;
+    return { signals, state: deviceState(signals, since, device.timeout_s) };
+  }
+}
+
+/** The devices of the pad's subsystems, by name. */
+export function padDevices(store) {
+  return new Map([...store.subsystems.values()].flatMap((sub) =>
+    (sub.devices || []).map((device) => [device.name, device])));
+}
+
 /** A table of devices: one row per device, its state, command and feedback. */
 export class DeviceTable {
   constructor(store, devices) {
     this.store = store;
     this.devices = devices;
+    this.watch = new DeviceWatch(store, devices);
     this.rows = new Map(); // device name -> {state, command, feedback}
-    this.changed = new Map(); // device name -> {value, t}: when its command was seen changing
     const body = h("tbody");
     for (const device of devices) {
       const row = {
@@ -68,25 +106,14 @@ export class DeviceTable {
 
   /** Whether a change of these tags concerns the table. */
   concerns(tags) {
-    return this.devices.some((d) => tags.has(d.command) || tags.has(d.on_feedback)
-      || (d.off_feedback && tags.has(d.off_feedback)));
+    return this.watch.concerns(tags);
   }
 
   render() {
     const { tags } = this.store;
-    const now = this.store.padNow();
     for (const device of this.devices) {
-      const command = tags.get(device.command);
-      const seen = this.changed.get(device.name);
-      if (!seen || (command && command.value !== seen.value)) {
-        this.changed.set(device.name, { value: command?.value, t: seen ? now : -Infinity });
-      }
-      const since = now - this.changed.get(device.name).t;
-      const signals = {
-        command, on: tags.get(device.on_feedback),
-        off: device.off_feedback ? tags.get(device.off_feedback) : null,
-      };
-      const state = deviceState(signals, since, device.timeout_s);
+      const { signals, state } = this.watch.read(device);
+      const command = signals.command;
       const row = this.rows.get(device.name);
       setText(row.state, stateWords(device, state));
       setAttr(row.tr, "data-state", state);

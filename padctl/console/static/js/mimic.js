@@ -55,6 +55,22 @@ function pipe(id, d) {
   return s("path", { id, class: "pipe", d });
 }
 
+// The valves drawn on the lines, by the pad definition's actuator names: [x, y] on their pipe.
+export const VALVES = {
+  "GN2-FV-201": [200, 205],
+  "LOX-FV-101": [300, 500],
+  "RG1-FV-101": [400, 516],
+  "DLG-FV-801": [750, 520],
+};
+
+/** A valve as a bow tie on its pipe; overview.js marks it with the state its signals say. */
+function valve(name) {
+  const [x, y] = VALVES[name];
+  return s("g", { class: "valve", "data-device": name, transform: `translate(${x},${y})` },
+    s("title", {}, name),
+    s("path", { class: "valve-body", d: "M-10 -7 L10 7 V-7 L-10 7 Z" }));
+}
+
 function tank(id, x, y, w, ht, label) {
   return s("g", { class: "tank" },
     s("rect", { x, y, width: w, height: ht, rx: 8, class: "tank-shell" }),
@@ -139,6 +155,7 @@ export function drawMimic(titles) {
       "data-top": 305, "data-height": 72 }),
     s("line", { class: "stage-line", x1: 545, y1: 300, x2: 575, y2: 300 })),
   ...clamps,
+  ...Object.keys(VALVES).map(valve),
   s("text", { class: "mimic-label", x: 620, y: 500 }, "hold-downs"),
   s("rect", { class: "equipment", x: 880, y: 14, width: 200, height: 40 }),
   s("text", { class: "mimic-label", x: 888, y: 39 }, "Fire detection, agent"),

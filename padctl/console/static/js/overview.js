@@ -3,7 +3,8 @@
 import { priorityMark } from "./alarms.js";
 import { h, setAttr, setClass, setText, words } from "./dom.js";
 import { bandAt } from "./limits.js";
-import { BLOCKS, BLOCK_FONTS, PIVOT, blockTextWidth, drawMimic, fitText } from "./mimic.js";
+import { DeviceWatch, padDevices, stateWords } from "./devices.js";
+import { BLOCKS, BLOCK_FONTS, PIVOT, VALVES, blockTextWidth, drawMimic, fitText } from "./mimic.js";
 import { TrainingPanels } from "./panels.js";
 import { AnalogBar, Sparkline, ValueCell } from "./widgets.js";
 
@@ -40,6 +41,9 @@ export class OverviewPage {
     const { store } = this.ctx;
     const titles = Object.fromEntries([...store.subsystems].map(([n, s]) => [n, s.title]));
     this.svg = drawMimic(titles);
+    const devices = padDevices(store);
+    this.valves = new DeviceWatch(store, Object.keys(VALVES).filter((name) => devices.has(name))
+      .map((name) => devices.get(name)));
     for (const group of this.svg.querySelectorAll("[data-block]")) {
       const open = () => { location.hash = `#/subsystem/${group.dataset.block}`; };
       group.addEventListener("click", open);
@@ -80,6 +84,7 @@ export class OverviewPage {
     if (changes.subsystems || changes.alarms) this.renderBlocks();
     if (changes.tags) {
       this.renderPlant();
+      if (this.valves.concerns(changes.tags)) this.renderValves();
       for (const name of changes.tags) if (this.indicators.has(name)) this.renderIndicator(name);
     }
     if (changes.plcs) this.renderPlcs();
@@ -143,6 +148,17 @@ export class OverviewPage {
       h("li", { "data-authority": sub.name }, h("span", { class: "muted" }, `${sub.title}: `),
         sub.authority === me ? `${me} (you)` : sub.authority))
       : [h("li", { class: "muted" }, "No one holds authority over any subsystem.")]));
+  }
+
+  /** The valves on the lines, in the states their command and limit switches say. */
+  renderValves() {
+    for (const device of this.valves.devices) {
+      const symbol = this.svg.querySelector(`[data-device="${device.name}"]`);
+      const { state } = this.valves.read(device);
+      setAttr(symbol, "data-state", state);
+      setText(symbol.querySelector("title"), `${device.name} ${device.title}: ` +
+        stateWords(device, state));
+    }
   }
 
   renderPlant() {
@@ -210,6 +226,7 @@ export class OverviewPage {
   }
 
   slide() {
+    this.renderValves(); // a stroke outlasting its time turns into a disagreement
     for (const [name, item] of this.indicators) this.drawSpark(name, item);
   }
 
