@@ -147,6 +147,27 @@ DERIVE = """([cases, timeout]) => import("/js/devices.js").then(({ deviceState }
     return deviceState({ command: tag(command), on: tag(on), off: off === null ? null : tag(off) },
       since, timeout);
   }))"""
+# Mechanism cases: (clamped switch, released switch), (clamp command, release command),
+# seconds since the commands changed -> (state, position).
+MECHANISM_CASES: list[tuple[tuple[Any, Any], tuple[bool, bool], float, list[Any]]] = [
+    ((True, False), (False, False), 100, ["on", "clamped"]),
+    ((True, False), (True, False), 100, ["on", "clamped"]),
+    ((True, False), (False, True), 2, ["travelling", "clamped"]),
+    ((True, False), (False, True), 100, ["disagree", "clamped"]),
+    ((False, False), (False, True), 2, ["travelling", None]),
+    ((False, False), (False, False), 100, ["fault", None]),
+    ((True, True), (False, False), 100, ["fault", None]),
+    ((None, False), (False, False), 100, ["unknown", None]),
+]
+DERIVE_MECHANISM = """([cases, timeout]) => import("/js/devices.js").then(({ mechanismState }) =>
+  cases.map(([[clamped, released], [clamp, release], since]) => {
+    const tag = (value) => value === null ? { value: null, quality: "BAD" }
+      : { value, quality: "GOOD" };
+    const { state, position } = mechanismState(
+      { clamped: tag(clamped), released: tag(released) },
+      { clamped: tag(clamp), released: tag(release) }, since, timeout);
+    return [state, position];
+  }))"""
 SEEN = """(row) => {
   window.seenStates = [row.dataset.state];
   new MutationObserver(() => window.seenStates.push(row.dataset.state))
@@ -167,6 +188,17 @@ async def test_devices_show_the_states_their_signals_say(tmp_path: Path, users_f
         (pads,) = users
         derived = await pads.page.evaluate(DERIVE, [[[s, t] for s, t, _ in DERIVATION_CASES], 11])
         assert derived == [want for _, _, want in DERIVATION_CASES]
+        cases = [[p, c, t] for p, c, t, _ in MECHANISM_CASES]
+        derived = await pads.page.evaluate(DERIVE_MECHANISM, [cases, 45])
+        assert derived == [want for _, _, _, want in MECHANISM_CASES]
+
+        # Mechanisms too: the hold-down clamps, each at its end.
+        await pads.show("subsystem/hold_downs")
+        clamps = pads.page.locator('.devices-panel tr[data-device^="HDC-M-70"]')
+        await expect(clamps).to_have_count(4)
+        for row in await clamps.all():
+            await expect(row).to_have_attribute("data-state", "on", timeout=WAIT_MS)
+            await expect(row.locator(".device-state")).to_have_text("clamped")
 
         # The devices come first; the raw signals are there, folded away.
         await pads.show("subsystem/water_deluge")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from padctl.definition import Actuator, PadDefinition
+from padctl.definition import Actuator, Mechanism, PadDefinition
 
 # What the command's `true` and `false` mean, per kind of actuator.
 POSITION_WORDS = {
@@ -49,4 +49,16 @@ def subsystem_devices(definition: PadDefinition, tags: Iterable[str]) -> list[di
                 "off_word": off_word,
             }
         )
+    devices += [_mechanism(m) for m in definition.mechanisms if set(m.positions.values()) <= names]
     return devices
+
+
+def _mechanism(mechanism: Mechanism) -> dict[str, Any]:
+    return {
+        "name": mechanism.name,
+        "kind": "mechanism",
+        "title": mechanism.title or mechanism.name,
+        "positions": dict(mechanism.positions),
+        "commands": dict(mechanism.commands),
+        "timeout_s": mechanism.timeout_s,
+    }

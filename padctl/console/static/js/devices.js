@@ -27,8 +27,36 @@ export function deviceState(signals, sinceCommandS, timeoutS) {
   return stroking ? "travelling" : "disagree"; // at the other end from the command
 }
 
+/**
+ * A mechanism's state from its position switches and commands ({position: tag} each):
+ * {state, position}. "on" at an end no command drives it away from, "travelling" toward a
+ * commanded end (within `timeoutS`), "disagree" still away from it past that time, "fault"
+ * with two ends made or between them uncommanded, "unknown" when a signal is not GOOD.
+ */
+export function mechanismState(positions, commands, sinceCommandS, timeoutS) {
+  const tags = [...Object.values(positions), ...Object.values(commands)];
+  if (tags.some((tag) => !tag || tag.quality !== "GOOD" || typeof tag.value !== "boolean")) {
+    return { state: "unknown", position: null };
+  }
+  const made = Object.keys(positions).filter((p) => positions[p].value);
+  const driven = Object.keys(commands).filter((p) => commands[p].value);
+  if (made.length > 1) return { state: "fault", position: null };
+  const position = made[0] || null;
+  if (driven.length === 0 || driven.includes(position)) {
+    return { state: position ? "on" : "fault", position };
+  }
+  return { state: sinceCommandS <= timeoutS ? "travelling" : "disagree", position };
+}
+
 /** The words a device's state is shown with. */
-export function stateWords(device, state) {
+export function stateWords(device, state, position = null) {
+  if (device.kind === "mechanism") {
+    return {
+      on: position, travelling: `moving${position ? ` from ${position}` : ""}`,
+      disagree: "command/position disagree",
+      fault: position === null ? "fault: no single end made" : "fault", unknown: "no good data",
+    }[state];
+  }
   return {
     on: device.on_word,
     off: device.off_word,
@@ -49,26 +77,45 @@ export class DeviceWatch {
 
   /** Whether a change of these tags concerns the devices. */
   concerns(tags) {
-    return this.devices.some((d) => tags.has(d.command) || tags.has(d.on_feedback)
-      || (d.off_feedback && tags.has(d.off_feedback)));
+    return this.devices.some((d) => signalNames(d).some((name) => tags.has(name)));
   }
 
-  /** The device's signals now, and its state derived from them. */
+  /** Pad seconds since `value` (what commands the device) was seen changing. */
+  since(device, value) {
+    const now = this.store.padNow();
+    const seen = this.changed.get(device.name);
+    if (!seen || value !== seen.value) {
+      this.changed.set(device.name, { value, t: seen ? now : -Infinity });
+    }
+    return now - this.changed.get(device.name).t;
+  }
+
+  /** The device's signals now, and its state (and a mechanism's position) derived from them. */
   read(device) {
     const { tags } = this.store;
-    const now = this.store.padNow();
-    const command = tags.get(device.command);
-    const seen = this.changed.get(device.name);
-    if (!seen || (command && command.value !== seen.value)) {
-      this.changed.set(device.name, { value: command?.value, t: seen ? now : -Infinity });
+    if (device.kind === "mechanism") {
+      const pick = (map) => Object.fromEntries(Object.entries(map).map(([p, n]) => [p, tags.get(n)]));
+      const commands = pick(device.commands);
+      const driven = Object.keys(commands).filter((p) => commands[p]?.value === true).join(",");
+      return mechanismState(pick(device.positions), commands, this.since(device, driven),
+        device.timeout_s);
     }
+    const command = tags.get(device.command);
     const signals = {
       command, on: tags.get(device.on_feedback),
       off: device.off_feedback ? tags.get(device.off_feedback) : null,
     };
-    const since = now - this.changed.get(device.name).t;
+    const since = this.since(device, command?.value);
     return { signals, state: deviceState(signals, since, device.timeout_s) };
   }
+}
+
+/** The tags a device is drawn from. */
+function signalNames(device) {
+  if (device.kind === "mechanism") {
+    return [...Object.values(device.positions), ...Object.values(device.commands)];
+  }
+  return [device.command, device.on_feedback, device.off_feedback].filter(Boolean);
 }
 
 /** The devices of the pad's subsystems, by name. */
@@ -112,16 +159,29 @@ export class DeviceTable {
   render() {
     const { tags } = this.store;
     for (const device of this.devices) {
-      const { signals, state } = this.watch.read(device);
-      const command = signals.command;
+      const { state, position } = this.watch.read(device);
       const row = this.rows.get(device.name);
-      setText(row.state, stateWords(device, state));
+      setText(row.state, stateWords(device, state, position));
       setAttr(row.tr, "data-state", state);
-      setText(row.command, command?.value === true ? device.on_word
-        : command?.value === false ? device.off_word : "—");
-      const switches = [device.on_feedback, device.off_feedback].filter(Boolean).map((name) =>
-        `${name.replace(`${device.name}-`, "")} ${String(tags.get(name)?.value ?? "—")}`);
-      setText(row.feedback, switches.join(" · "));
+      setText(row.command, this.commandWords(device));
+      const switches = device.kind === "mechanism" ? Object.values(device.positions)
+        : [device.on_feedback, device.off_feedback].filter(Boolean);
+      setText(row.feedback, switches.map((name) =>
+        `${name.replace(`${device.name}-`, "")} ${String(tags.get(name)?.value ?? "—")}`)
+        .join(" · "));
     }
+  }
+
+  /** What the device is commanded to: its `true` or `false` word, a mechanism's ends. */
+  commandWords(device) {
+    const { tags } = this.store;
+    if (device.kind === "mechanism") {
+      const driven = Object.keys(device.commands).filter((p) =>
+        tags.get(device.commands[p])?.value === true);
+      return driven.length ? `to ${driven.join(", ")}` : "none";
+    }
+    const command = tags.get(device.command);
+    if (typeof command?.value !== "boolean") return "—";
+    return command.value ? device.on_word : device.off_word;
   }
 }
