@@ -354,9 +354,11 @@ async def test_the_instructor_panel_drives_a_training_run(tmp_path: Path) -> Non
         await answered(teacher, "inject stuck LOX-FV-102: accepted")
         await teacher.page.click("#train-pause")
         await expect(status).to_have_attribute("data-paused", "true", timeout=WAIT_MS)
+        await teacher.page.click('#train-checkpoints [data-checkpoint="start"]')
+        await answered(teacher, "jump to start: accepted")
         await _shot(teacher, tmp_path, "instructor-panel")
         await teacher.show("journal")
-        for command in ("train.resume", "train.rate", "train.inject", "train.pause"):
+        for command in ("train.resume", "train.rate", "train.inject", "train.pause", "train.jump"):
             row = teacher.page.locator(".journal tr", has_text=command).first
             await expect(row).to_contain_text("teacher", timeout=WAIT_MS)
         assert teacher.errors == [] and tc.errors == []

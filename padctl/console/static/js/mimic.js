@@ -29,7 +29,7 @@ export const BLOCKS = {
 let measure = null;
 
 /** Put `text` in an SVG text element at most `widthPx` wide (user units): squeezed a little,
- *  cut with an ellipsis beyond that; the whole text stays in its tooltip. */
+ *  cut with an ellipsis beyond that (a block's tooltip names its subsystem in full). */
 export function fitText(el, text, font, widthPx) {
   measure = measure || document.createElement("canvas").getContext("2d");
   measure.font = font;
@@ -45,8 +45,6 @@ export function fitText(el, text, font, widthPx) {
   } else {
     el.removeAttribute("textLength");
   }
-  const tip = shown === text ? "" : text;
-  if (el.dataset.tip !== tip) el.dataset.tip = tip;
 }
 
 const s = (tag, attrs, ...children) => h(`svg:${tag}`, attrs, ...children);

@@ -4,7 +4,7 @@
 
 import { h, setText } from "./dom.js";
 
-const STATUS_EVERY_MS = 2000;
+const STATUS_EVERY_MS = 1000;
 
 export class TrainingPanels {
   constructor(ctx) {
@@ -47,13 +47,16 @@ export class TrainingPanels {
       "aria-label": "fault to inject" });
     const reason = input({ id: "train-reason", size: 18, placeholder: "reason to end",
       "aria-label": "reason to end" });
-    this.checkpoints = h("select", { class: "input", id: "train-checkpoint",
-      "aria-label": "checkpoint" });
+    this.rateInput = rate;
+    this.checkpoints = h("div", { class: "toolbar train-checkpoints", id: "train-checkpoints" });
     this.status = h("div", { class: "train-status", id: "train-status" }, "…");
     this.faults = h("ul", { class: "train-faults small" });
+    this.responses = h("ul", { class: "train-responses small", id: "train-responses" });
     const button = (id, text, onclick) => h("button", { class: "btn", id, onclick }, text);
     return h("section", { class: "panel instructor-panel", id: "instructor-panel" },
-      h("h3", {}, "Instructor"), this.status, this.faults,
+      h("h3", {}, "Instructor"), this.status,
+      h("div", { class: "label" }, "Faults"), this.faults,
+      h("div", { class: "label" }, "Expected responses"), this.responses,
       h("div", { class: "toolbar" },
         button("train-pause", "Pause", () => this.send("train.pause", {}, "pause the run")),
         button("train-resume", "Resume", () => this.send("train.resume", {}, "resume the run")),
@@ -72,14 +75,7 @@ export class TrainingPanels {
         }
         this.send("train.inject", { fault: fault.value.trim() }, `inject ${fault.value.trim()}`);
       })),
-      h("div", { class: "toolbar" }, this.checkpoints, button("train-jump", "Jump", () => {
-        if (!this.checkpoints.value) {
-          this.ctx.messages.note("jump: no checkpoint yet (not sent)");
-          return;
-        }
-        this.send("train.jump", { checkpoint: this.checkpoints.value },
-          `jump to ${this.checkpoints.value}`);
-      })),
+      h("div", { class: "label" }, "Jump back to a checkpoint"), this.checkpoints,
       h("div", { class: "toolbar" }, reason, button("train-end", "End run", () => {
         const why = reason.value.trim();
         this.send("train.end", why ? { reason: why } : {}, "end the run");
@@ -88,20 +84,28 @@ export class TrainingPanels {
 
   show(status) {
     if (!this.status) return;
-    const rate = status.paused ? "paused" : `rate ×${status.rate}`;
+    const rate = status.paused ? "PAUSED" : `rate ×${status.rate}`;
     const ended = status.ended ? ` · ended: ${status.end_reason}` : "";
-    setText(this.status, `${status.title || status.scenario} · ${status.t_text} · ${rate}${ended}`);
+    setText(this.status, `${status.title || status.scenario} · ${status.t_text} ` +
+      `${status.count_state} · ${rate}${ended}`);
     this.status.dataset.paused = String(status.paused);
     this.status.dataset.requestedRate = String(status.requested_rate);
-    const labels = status.checkpoints.map((c) => c.label);
-    if (this.checkpoints.dataset.labels !== labels.join(",")) {
-      const chosen = this.checkpoints.value;
-      this.checkpoints.dataset.labels = labels.join(",");
-      this.checkpoints.replaceChildren(...status.checkpoints.map((c) =>
-        h("option", { value: c.label, selected: c.label === chosen }, `${c.label} (${c.t_text})`)));
+    this.rateInput.max = status.max_rate;
+    const labels = status.checkpoints.map((c) => c.label).join(",");
+    if (this.checkpoints.dataset.labels !== labels) {
+      this.checkpoints.dataset.labels = labels;
+      this.checkpoints.replaceChildren(...status.checkpoints.map((c) => h("button", {
+        class: "btn", "data-checkpoint": c.label,
+        onclick: () => this.send("train.jump", { checkpoint: c.label }, `jump to ${c.label}`),
+      }, `${c.label} ${c.t_text}`)));
     }
-    this.faults.replaceChildren(...status.faults.map((f) =>
-      h("li", { "data-fault": f.id }, `${f.id}: ${f.what} [${f.state}]`)));
+    this.faults.replaceChildren(...status.faults.map((f) => h("li", { "data-fault": f.id },
+      `${f.id}: ${f.what} [${f.state}]` +
+      (f.onset_run_s === null || f.onset_run_s === undefined ? "" : ` at ${f.onset_run_s} s`))));
+    this.responses.replaceChildren(...status.responses.map((r) => h("li", {},
+      `${r.response}: ${r.status}` + (r.took_s === null ? "" : ` in ${r.took_s} s`) +
+      (r.by ? ` by ${r.by}` : ""))));
+    if (!status.responses.length) this.responses.append(h("li", { class: "muted" }, "none"));
   }
 
   faultPanel() {
