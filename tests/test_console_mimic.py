@@ -108,6 +108,12 @@ async def test_the_mimic_is_legible_uncluttered_and_names_authority_once(
         holder = tc.page.locator('#authority-list [data-authority="hold_downs"]')
         await expect(holder).to_contain_text("padsystems", timeout=WAIT_MS)
         await expect(tc.page.locator("#authority-list [data-authority]")).to_have_count(1)
+        # The key values' sparklines span what this console has seen (30 pad seconds at least),
+        # not five minutes of which it has seen the last sliver.
+        spark = tc.page.locator(".key-values svg.spark").first
+        await expect(spark).not_to_have_attribute("data-points", "0", timeout=WAIT_MS)
+        span_s = await spark.evaluate("(el) => el.dataset.to - el.dataset.from")
+        assert 29 <= span_s < 299
         mimic = tc.page.locator(".mimic")
         await expect(mimic.locator('[data-block="hold_downs"] .block-state')).not_to_have_text("")
         for width, height in SCREENS:
