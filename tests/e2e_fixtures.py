@@ -258,11 +258,19 @@ async def wait_until(
         await asyncio.sleep(poll_s)
 
 
-def e2e_marks(timeout_s: float) -> list[pytest.MarkDecorator]:
-    """The marks of a browser test module: e2e, slow, its time limit, and Chromium present."""
+def browser_marks(timeout_s: float) -> list[pytest.MarkDecorator]:
+    """The marks of a test module driving Debian's Chromium (skipped where it is missing)."""
     return [
         pytest.mark.e2e,
         pytest.mark.slow,
         pytest.mark.timeout(timeout_s),
-        pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
+        pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (chromium)"),
     ]
+
+
+async def answered(operator: Operator, text: str, timeout_ms: float = 20_000) -> None:
+    """The server's answer to the last command shows as a toast (and in the command log)."""
+    from playwright.async_api import expect
+
+    toast = operator.page.locator(".toast", has_text=text).first
+    await expect(toast).to_be_visible(timeout=timeout_ms)

@@ -15,14 +15,14 @@ from playwright.async_api import expect
 
 from tests.e2e_fixtures import (
     Operator,
+    browser_marks,
     chromium,
     console_server,
-    e2e_marks,
     make_users_file,
     open_console,
 )
 
-pytestmark = e2e_marks(timeout_s=150)
+pytestmark = browser_marks(timeout_s=150)
 
 RATE = 20.0
 WAIT_MS = 20_000

@@ -84,8 +84,8 @@ async def test_a_count_holds_on_a_pad_fault_and_resumes_to_liftoff(
         await pads.page.click("#take-authority")
         await _answered(pads, "Take authority: accepted")
         await expect(pads.page.locator("#sub-holder")).to_have_text("padsystems (you)")
-        block = tc.page.locator('[data-block="hold_downs"] .block-mode')
-        await expect(block).to_contain_text("auth: padsystems", timeout=WAIT_MS)
+        holder = tc.page.locator('#authority-list [data-authority="hold_downs"]')
+        await expect(holder).to_contain_text("padsystems", timeout=WAIT_MS)
 
         # The test conductor starts the count; the pad fault holds it on LCC-HDC-001.
         await tc.show("poll")

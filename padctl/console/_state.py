@@ -12,6 +12,7 @@ from padctl.console._arming import ArmBoard
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
 from padctl.console._countdown_block import countdown_block
+from padctl.console._devices import subsystem_devices
 from padctl.console._history_query import HistoryReading
 from padctl.console._users import Role, User
 from padctl.console._view import ConsoleView
@@ -30,6 +31,7 @@ class ConsoleSettings:
     update_period_wall_s: float = 0.15
     clock_stale_after_wall_s: float = 0.6
     simulated: bool = False
+    training: bool = False  # a training run's server: its instructor has the `train.*` controls
     # How the station's tag history is read (None: it keeps none): see _history_query.
     history: HistoryReading | None = None
 
@@ -132,12 +134,14 @@ class StateTracker:
     def _subsystem_static(self, name: str) -> dict[str, Any]:
         subsystem = self._station.subsystems[name]
         spec = subsystem.spec
+        tags = self._station.subsystem_tags(name)
         return {
             "name": name,
             "title": spec.title,
             "safe_state": spec.safe_state.name,
             "states": [state.name for state in spec.states],
-            "tags": list(self._station.subsystem_tags(name)),
+            "tags": list(tags),
+            "devices": subsystem_devices(self._station.definition, tags),
             "commands": [
                 {
                     "name": command.name,
@@ -236,6 +240,7 @@ class StateTracker:
                 "arm_timeout_wall_s": self._arms.timeout_wall_s,
                 "rate": station.clock.rate,
                 "simulated": self._settings.simulated,
+                "training": self._settings.training,
                 "history": self._settings.history is not None,
                 "pad": station.definition.pad,
                 "roles": [role.value for role in Role],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from padctl.definition._model import (
+    Actuator,
+    Mechanism,
     ModbusAddress,
     ModbusPlc,
     ModbusTable,
@@ -155,6 +157,7 @@ def _cross_check(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
     for index, plc in enumerate(definition.plcs):
         yield from _check_heartbeat(index, plc, definition)
     yield from _check_actuators(definition)
+    yield from _check_mechanisms(definition)
 
 
 def _check_failure_report(
@@ -206,32 +209,65 @@ def _check_failure_report(
             )
 
 
+def _duplicate_names(
+    section: str, items: Sequence[Actuator | Mechanism]
+) -> Iterator[tuple[Location, str]]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.name in seen:
+            yield (section, index, "name"), f"duplicate {section[:-1]} {item.name!r}"
+        seen.add(item.name)
+
+
+def _signal_problem(names: dict[str, Tag], name: str, *, command: bool) -> str | None:
+    """What is wrong with a command or feedback tag of an actuator or mechanism, if anything."""
+    tag = names.get(name)
+    if tag is None:
+        return f"unknown tag {name!r}"
+    if tag.type is not TagType.BOOL:
+        return f"{name} must be a bool tag, not {tag.type.value}"
+    if command and not tag.writable:
+        return f"{name} is not writable: padctl cannot command it"
+    if not command and tag.writable:
+        return f"{name} is a command, not feedback"
+    return None
+
+
 def _check_actuators(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
     names = {tag.name: tag for tag in definition.tags}
-    seen: set[str] = set()
+    yield from _duplicate_names("actuators", definition.actuators)
     for index, actuator in enumerate(definition.actuators):
         at: Location = ("actuators", index)
-        if actuator.name in seen:
-            yield (*at, "name"), f"duplicate actuator {actuator.name!r}"
-        seen.add(actuator.name)
         for field in ("command", "on_feedback", "off_feedback"):
             name = getattr(actuator, field)
-            if name is None:
-                continue
-            tag = names.get(name)
-            if tag is None:
-                yield (*at, field), f"unknown tag {name!r}"
-            elif tag.type is not TagType.BOOL:
-                yield (*at, field), f"{name} must be a bool tag, not {tag.type.value}"
-            elif field == "command" and not tag.writable:
-                yield (*at, field), f"{name} is not writable: padctl cannot command it"
-            elif field != "command" and tag.writable:
-                yield (*at, field), f"{name} is a command, not feedback"
+            problem = (
+                None if name is None else _signal_problem(names, name, command=field == "command")
+            )
+            if problem:
+                yield (*at, field), problem
         if actuator.timeout_s < max(actuator.on_limit_s, actuator.off_limit_s):
             yield (
                 (*at, "timeout_s"),
                 (f"timeout {actuator.timeout_s:g} s is shorter than the stroke limits"),
             )
+
+
+def _check_mechanisms(definition: PadDefinition) -> Iterator[tuple[Location, str]]:
+    names = {tag.name: tag for tag in definition.tags}
+    yield from _duplicate_names("mechanisms", definition.mechanisms)
+    for index, mechanism in enumerate(definition.mechanisms):
+        at: Location = ("mechanisms", index)
+        for field, tags in (("positions", mechanism.positions), ("commands", mechanism.commands)):
+            for position, name in tags.items():
+                problem = _signal_problem(names, name, command=field == "commands")
+                if problem:
+                    yield (*at, field, position), problem
+        for position in mechanism.commands:
+            if position not in mechanism.positions:
+                yield (
+                    (*at, "commands", position),
+                    f"no position {position!r} (positions: {', '.join(mechanism.positions)})",
+                )
 
 
 def _check_modbus_address(

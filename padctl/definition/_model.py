@@ -231,6 +231,17 @@ class Actuator(_Strict):
     checkout: bool = True  # False: too hazardous to stroke in a checkout
 
 
+class Mechanism(_Strict):
+    """Something driven between end positions (an erector, a mast, a clamp): a bool switch
+    proves each end, a writable bool command drives it toward one (held, or latched)."""
+
+    name: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")  # the P&ID prefix, `CBM-M-601`
+    title: str = ""
+    positions: dict[str, str] = Field(min_length=2)  # position -> switch tag, true at that end
+    commands: dict[str, str] = Field(default_factory=dict)  # position -> command driving there
+    timeout_s: float = Field(gt=0)  # the longest travel from end to end
+
+
 class StationSettings(_Strict):
     """Limits of the padctl station itself (wall time)."""
 
@@ -256,6 +267,7 @@ class PadDefinition(_Strict):
     plcs: list[Plc] = Field(min_length=1)
     tags: list[Tag] = Field(min_length=1)
     actuators: list[Actuator] = Field(default_factory=list)
+    mechanisms: list[Mechanism] = Field(default_factory=list)  # drawn as devices by consoles
     timeouts_s: dict[str, float] = Field(default_factory=dict)  # named operation time limits
 
     @field_validator("timeouts_s")

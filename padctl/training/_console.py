@@ -141,7 +141,7 @@ async def open_console(
     with tempfile.TemporaryDirectory(prefix="padctl-train-users-") as scratch:
         config = ConsoleConfig(
             users=users or UsersFile(path=Path(scratch) / "users.yaml"),
-            settings=ConsoleSettings(simulated=True),
+            settings=ConsoleSettings(simulated=True, training=True),
             allowed_hosts=served_hosts(host),
         )
         if not serve:

@@ -4,27 +4,69 @@
 import { h } from "./dom.js";
 
 export const PIVOT = [614, 470]; // erector pivot; the vehicle rotates about it while aboard
-const BLOCK_WIDTH = 186;
+export const BLOCK_HEIGHT = 62;
+const BLOCK_PAD = 7;
+const FONT = '"DejaVu Sans", "Liberation Sans", Arial, sans-serif';
+// The block lines' fonts (user units: the drawing is never shown smaller than 1:1).
+export const BLOCK_FONTS = { title: `bold 15px ${FONT}`, state: `15px ${FONT}`, mode: `14px ${FONT}` };
 
-// Where each subsystem's status block stands, near its equipment.
+// Where each subsystem's status block stands, near its equipment: [x, y, width]. None of them
+// overlaps another or a label (a browser test checks it at the control room's screen sizes).
 export const BLOCKS = {
-  ground_power: [20, 70],
-  gas_supply: [20, 240],
-  thermal_conditioning: [180, 215],
-  vehicle_interface: [370, 60],
-  cable_mast: [262, 300],
-  fire_suppression: [905, 80],
-  erector: [780, 200],
-  lox_loading: [20, 540],
-  kerosene_loading: [180, 540],
-  hold_downs: [640, 580],
-  water_deluge: [905, 500],
+  ground_power: [20, 68, 210],
+  gas_supply: [20, 240, 210],
+  thermal_conditioning: [250, 215, 200],
+  vehicle_interface: [630, 60, 215],
+  cable_mast: [250, 300, 195],
+  fire_suppression: [852, 70, 243],
+  erector: [660, 200, 200],
+  lox_loading: [20, 545, 215],
+  kerosene_loading: [250, 545, 215],
+  hold_downs: [620, 575, 200],
+  water_deluge: [910, 505, 185],
 };
+
+let measure = null;
+
+/** Put `text` in an SVG text element at most `widthPx` wide (user units): squeezed a little,
+ *  cut with an ellipsis beyond that (a block's tooltip names its subsystem in full). */
+export function fitText(el, text, font, widthPx) {
+  measure = measure || document.createElement("canvas").getContext("2d");
+  measure.font = font;
+  let shown = text;
+  while (shown.length > 1 && measure.measureText(shown).width > widthPx / 0.8) {
+    shown = shown.slice(0, -2) + "…";
+  }
+  if (el.textContent !== shown) el.textContent = shown;
+  const squeeze = measure.measureText(shown).width > widthPx;
+  if (squeeze) {
+    el.setAttribute("textLength", widthPx);
+    el.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  } else {
+    el.removeAttribute("textLength");
+  }
+}
 
 const s = (tag, attrs, ...children) => h(`svg:${tag}`, attrs, ...children);
 
 function pipe(id, d) {
   return s("path", { id, class: "pipe", d });
+}
+
+// The valves drawn on the lines, by the pad definition's actuator names: [x, y] on their pipe.
+export const VALVES = {
+  "GN2-FV-201": [200, 205],
+  "LOX-FV-101": [300, 500],
+  "RG1-FV-101": [400, 516],
+  "DLG-FV-801": [750, 520],
+};
+
+/** A valve as a bow tie on its pipe; overview.js marks it with the state its signals say. */
+function valve(name) {
+  const [x, y] = VALVES[name];
+  return s("g", { class: "valve", "data-device": name, transform: `translate(${x},${y})` },
+    s("title", {}, name),
+    s("path", { class: "valve-body", d: "M-10 -7 L10 7 V-7 L-10 7 Z" }));
 }
 
 function tank(id, x, y, w, ht, label) {
@@ -36,15 +78,22 @@ function tank(id, x, y, w, ht, label) {
 }
 
 function block(name, title) {
-  const [x, y] = BLOCKS[name];
-  return s("g", { class: "sub-block", "data-block": name, transform: `translate(${x},${y})`,
-    tabindex: 0, role: "link" },
-  s("rect", { class: "block-box", width: BLOCK_WIDTH, height: 50, rx: 3 }),
-  s("text", { class: "block-title", x: 6, y: 14, ...(title.length > 26
-    ? { textLength: BLOCK_WIDTH - 26, lengthAdjust: "spacingAndGlyphs" } : {}) }, title),
-  s("text", { class: "block-state", x: 6, y: 29 }, ""),
-  s("text", { class: "block-mode", x: 6, y: 43 }, ""),
-  s("g", { class: "block-alarm", transform: `translate(${BLOCK_WIDTH - 12},14)` }));
+  const [x, y, width] = BLOCKS[name];
+  const heading = s("text", { class: "block-title", x: BLOCK_PAD, y: 18 });
+  fitText(heading, title, BLOCK_FONTS.title, width - 2 * BLOCK_PAD - 18);
+  return s("g", { class: "sub-block", "data-block": name, "data-width": width,
+    transform: `translate(${x},${y})`, tabindex: 0, role: "link", "aria-label": title },
+  s("title", {}, title),
+  s("rect", { class: "block-box", width, height: BLOCK_HEIGHT, rx: 3 }),
+  heading,
+  s("text", { class: "block-state", x: BLOCK_PAD, y: 37 }, ""),
+  s("text", { class: "block-mode", x: BLOCK_PAD, y: 55 }, ""),
+  s("g", { class: "block-alarm", transform: `translate(${width - 14},16)` }));
+}
+
+/** The widest a block's state or mode line may be drawn. */
+export function blockTextWidth(name) {
+  return BLOCKS[name][2] - 2 * BLOCK_PAD;
 }
 
 /** The whole drawing; `titles` maps subsystem names to their titles. */
@@ -61,18 +110,18 @@ export function drawMimic(titles) {
       patternTransform: "rotate(45)" }, s("rect", { width: 3, height: 6, class: "hatch" }))),
   s("line", { class: "ground", x1: 0, y1: 470, x2: 1100, y2: 470 }),
   // power: substation -> mast -> vehicle
-  s("rect", { class: "equipment", x: 20, y: 20, width: 140, height: 40 }),
-  s("text", { class: "mimic-label", x: 28, y: 44 }, "Substation, pad bus"),
-  pipe("line-power", "M160 40 H462 V180"),
+  s("rect", { class: "equipment", x: 20, y: 14, width: 180, height: 40 }),
+  s("text", { class: "mimic-label", x: 28, y: 39 }, "Substation, pad bus"),
+  pipe("line-power", "M200 34 H462 V180"),
   pipe("line-vehicle-power", "M470 200 L545 215"),
   // gases and conditioning air
-  ...[0, 1, 2, 3, 4, 5].map((i) => s("rect", { class: "equipment", x: 22 + i * 21, y: 150,
+  ...[0, 1, 2, 3, 4, 5].map((i) => s("rect", { class: "equipment", x: 22 + i * 21, y: 162,
     width: 15, height: 70, rx: 6 })),
-  s("text", { class: "mimic-label", x: 22, y: 144 }, "GN2 / GHe banks"),
-  pipe("line-gas", "M150 195 H455"),
-  s("rect", { class: "equipment", x: 200, y: 150, width: 112, height: 40 }),
-  s("text", { class: "mimic-label", x: 206, y: 174 }, "Air conditioning"),
-  pipe("line-air", "M312 170 H455"),
+  s("text", { class: "mimic-label", x: 22, y: 155 }, "GN2 / GHe banks"),
+  pipe("line-gas", "M150 205 H455"),
+  s("rect", { class: "equipment", x: 250, y: 146, width: 150, height: 40 }),
+  s("text", { class: "mimic-label", x: 257, y: 171 }, "Air conditioning"),
+  pipe("line-air", "M400 166 H455"),
   // propellant storage and lines
   tank("fill-lox-storage", 40, 370, 90, 100, "LOX storage"),
   tank("fill-rg1-storage", 180, 390, 70, 80, "RG-1 storage"),
@@ -104,8 +153,9 @@ export function drawMimic(titles) {
       "data-top": 305, "data-height": 72 }),
     s("line", { class: "stage-line", x1: 545, y1: 300, x2: 575, y2: 300 })),
   ...clamps,
+  ...Object.keys(VALVES).map(valve),
   s("text", { class: "mimic-label", x: 620, y: 500 }, "hold-downs"),
-  s("rect", { class: "equipment", x: 905, y: 20, width: 150, height: 40 }),
-  s("text", { class: "mimic-label", x: 912, y: 44 }, "Fire detection, agent"),
+  s("rect", { class: "equipment", x: 880, y: 14, width: 200, height: 40 }),
+  s("text", { class: "mimic-label", x: 888, y: 39 }, "Fire detection, agent"),
   ...blocks);
 }

@@ -3,7 +3,9 @@
 import { priorityMark } from "./alarms.js";
 import { h, setAttr, setClass, setText, words } from "./dom.js";
 import { bandAt } from "./limits.js";
-import { BLOCKS, PIVOT, drawMimic } from "./mimic.js";
+import { DeviceWatch, padDevices, stateWords } from "./devices.js";
+import { BLOCKS, BLOCK_FONTS, PIVOT, VALVES, blockTextWidth, drawMimic, fitText } from "./mimic.js";
+import { TrainingPanels } from "./panels.js";
 import { AnalogBar, Sparkline, ValueCell } from "./widgets.js";
 
 const KEY_TAGS = [
@@ -11,6 +13,7 @@ const KEY_TAGS = [
   "GN2-PT-201", "TCA-TT-401", "DLG-LT-801", "DLG-FT-801", "HDC-PT-700", "VEH-PT-901",
 ];
 const QUIET = new Set(["NORMAL", "SHELVED", "SUPPRESSED", "OUT_OF_SERVICE"]);
+const SPARK_MIN_SPAN_S = 30; // a new console's sparklines span what it has seen, this at least
 const FILLS = {
   "fill-lox-storage": "LOX-LT-001", "fill-rg1-storage": "RG1-LT-001",
   "fill-deluge": "DLG-LT-801", "fill-veh-lox": "LOX-LT-101", "fill-veh-rg1": "RG1-LT-101",
@@ -31,12 +34,16 @@ export class OverviewPage {
 
   destroy() {
     clearInterval(this.timer);
+    this.panels?.destroy();
   }
 
   build() {
     const { store } = this.ctx;
     const titles = Object.fromEntries([...store.subsystems].map(([n, s]) => [n, s.title]));
     this.svg = drawMimic(titles);
+    const devices = padDevices(store);
+    this.valves = new DeviceWatch(store, Object.keys(VALVES).filter((name) => devices.has(name))
+      .map((name) => devices.get(name)));
     for (const group of this.svg.querySelectorAll("[data-block]")) {
       const open = () => { location.hash = `#/subsystem/${group.dataset.block}`; };
       group.addEventListener("click", open);
@@ -50,11 +57,17 @@ export class OverviewPage {
         name), h("td", {}, item.cell.el), h("td", {}, item.bar.el), h("td", {}, item.spark.el));
     });
     this.plcs = h("div", { class: "plcs" });
+    this.authority = h("ul", { class: "authority-list", id: "authority-list" });
+    this.panels?.destroy();
+    this.panels = new TrainingPanels(this.ctx);
     this.el.replaceChildren(
       h("div", { class: "mimic-wrap panel" }, this.svg),
-      h("aside", { class: "panel key-values" }, h("h3", {}, "Key values"),
-        h("table", { class: "tags compact" }, h("tbody", {}, rows)),
-        h("h3", {}, "PLC links"), this.plcs),
+      h("aside", { class: "side" },
+        h("section", { class: "panel key-values" }, h("h3", {}, "Key values"),
+          h("table", { class: "tags compact" }, h("tbody", {}, rows)),
+          h("h3", {}, "Authority"), this.authority,
+          h("h3", {}, "PLC links"), this.plcs),
+        this.panels.el),
     );
     this.renderBlocks();
     this.renderPlant();
@@ -71,9 +84,11 @@ export class OverviewPage {
     if (changes.subsystems || changes.alarms) this.renderBlocks();
     if (changes.tags) {
       this.renderPlant();
+      if (this.valves.concerns(changes.tags)) this.renderValves();
       for (const name of changes.tags) if (this.indicators.has(name)) this.renderIndicator(name);
     }
     if (changes.plcs) this.renderPlcs();
+    this.panels.update(changes);
   }
 
   tag(name) {
@@ -92,10 +107,10 @@ export class OverviewPage {
       const group = this.svg.querySelector(`[data-block="${name}"]`);
       const sub = store.subsystems.get(name);
       if (!group || !sub) continue;
-      const state = sub.busy ? `${sub.state} · ${words(sub.busy)}` : sub.state;
-      setText(group.querySelector(".block-state"), state);
-      const holder = sub.authority ? (sub.authority === me ? "you" : sub.authority) : "no one";
-      setText(group.querySelector(".block-mode"), `${words(sub.mode)} · auth: ${holder}`);
+      const width = blockTextWidth(name);
+      fitText(group.querySelector(".block-state"), sub.state, BLOCK_FONTS.state, width);
+      const mode = sub.busy ? `${words(sub.mode)} · ${words(sub.busy)}` : words(sub.mode);
+      fitText(group.querySelector(".block-mode"), mode, BLOCK_FONTS.mode, width);
       setClass(group, "fault", sub.state === "FAULT");
       setClass(group, "stale", sub.stale_tags.length > 0);
       setClass(group, "mine", sub.authority === me);
@@ -117,6 +132,32 @@ export class OverviewPage {
         }
       }
       setClass(group, "alarmed", Boolean(top));
+    }
+    this.renderAuthority();
+  }
+
+  /** Who holds authority over what, once for the whole pad (the blocks do not repeat it). */
+  renderAuthority() {
+    const { store } = this.ctx;
+    const me = store.user.name;
+    const held = [...store.subsystems.values()].filter((sub) => sub.authority);
+    const key = held.map((sub) => `${sub.name}:${sub.authority}`).join(",");
+    if (this.authority.dataset.key === key) return;
+    this.authority.dataset.key = key;
+    this.authority.replaceChildren(...(held.length ? held.map((sub) =>
+      h("li", { "data-authority": sub.name }, h("span", { class: "muted" }, `${sub.title}: `),
+        sub.authority === me ? `${me} (you)` : sub.authority))
+      : [h("li", { class: "muted" }, "No one holds authority over any subsystem.")]));
+  }
+
+  /** The valves on the lines, in the states their command and limit switches say. */
+  renderValves() {
+    for (const device of this.valves.devices) {
+      const symbol = this.svg.querySelector(`[data-device="${device.name}"]`);
+      const { state } = this.valves.read(device);
+      setAttr(symbol, "data-state", state);
+      setText(symbol.querySelector("title"), `${device.name} ${device.title}: ` +
+        stateWords(device, state));
     }
   }
 
@@ -174,7 +215,10 @@ export class OverviewPage {
   drawSpark(name, item) {
     const { store } = this.ctx;
     const to = store.padNow();
-    const from = to - store.trends.keepSeconds;
+    // Span what this console has seen (at least SPARK_MIN_SPAN_S), up to the trends kept.
+    const first = store.trends.since(name, -Infinity)[0];
+    const seen = first ? to - first.t : 0;
+    const from = to - Math.min(store.trends.keepSeconds, Math.max(SPARK_MIN_SPAN_S, seen));
     const t = store.countdown ? store.countdown.t_s : 0;
     item.spark.update(store.trends.since(name, from), from, to, this.tag(name).range,
       bandAt(name, t));
@@ -182,6 +226,7 @@ export class OverviewPage {
   }
 
   slide() {
+    this.renderValves(); // a stroke outlasting its time turns into a disagreement
     for (const [name, item] of this.indicators) this.drawSpark(name, item);
   }
 

@@ -2,6 +2,7 @@
 
 import { armFor, armRemaining, armRole, cancelArm, confirmArm } from "./arms.js";
 import { h, setClass, setText, valueText, words } from "./dom.js";
+import { DeviceTable } from "./devices.js";
 import { bandAt } from "./limits.js";
 import { LongTrends, SPANS } from "./longtrends.js";
 import { AnalogBar, Sparkline, ValueCell } from "./widgets.js";
@@ -70,8 +71,18 @@ export class SubsystemPage {
       && store.tags.get(n)?.range);
     const switches = sub.tags.filter((n) => !numbers.includes(n));
     this.long = new LongTrends(store, numbers, () => this.drawSpans());
-    this.el.append(this.table("Measurements", numbers, true), this.table("Switches and outputs",
-      switches, false));
+    const devices = sub.devices || [];
+    this.devices = devices.length ? new DeviceTable(store, devices) : null;
+    if (this.devices) {
+      this.el.append(h("section", { class: "panel devices-panel" }, h("h3", {}, "Devices"),
+        this.devices.el));
+    }
+    // The raw signals (every switch, command and feedback) on demand when devices show them.
+    const signals = this.table("Switches and outputs", switches, false);
+    this.el.append(this.table("Measurements", numbers, true),
+      h("details", { class: "raw-signals", open: !this.devices },
+        h("summary", {}, `All signals (${switches.length} switches, commands and outputs)`),
+        signals));
     this.renderHead();
     this.renderCommands();
     for (const name of sub.tags) this.renderRow(name);
@@ -267,6 +278,7 @@ export class SubsystemPage {
     }
     if (changes.tags) {
       for (const name of changes.tags) if (this.rows.has(name)) this.renderRow(name);
+      if (this.devices?.concerns(changes.tags)) this.devices.render();
     }
   }
 
@@ -275,6 +287,7 @@ export class SubsystemPage {
     for (const { arm, left } of this.armButtons || []) {
       setText(left, `${armRemaining(store, arm).toFixed(1)} s`);
     }
+    this.devices?.render(); // a stroke outlasting its time turns into a disagreement
     this.sparkTick = ((this.sparkTick || 0) + 1) % 4; // trends slide once a second
     if (this.sparkTick !== 0) return;
     this.long?.refreshIfOld();
