@@ -47,7 +47,7 @@ USERS: dict[str, tuple[str, ...]] = {
     "viewer": ("--role", "viewer"),
     "admin": ("--role", "admin"),
 }
-_URL_LINE = re.compile(r"padctl console: (http://\S+)")
+_URL_LINE = re.compile(r"padctl console: (https?://\S+)")
 
 
 def make_users_file(path: Path, names: tuple[str, ...] = tuple(USERS)) -> Path:

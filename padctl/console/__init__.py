@@ -17,6 +17,7 @@ from padctl.console._console import (
 )
 from padctl.console._history_query import HistoryQuery, HistoryReading
 from padctl.console._http_guard import WILDCARD_HOSTS, served_hosts
+from padctl.console._listen import console_server, console_url, listening_socket
 from padctl.console._read_only import READ_ONLY
 from padctl.console._state import PROTOCOL_VERSION, ConsoleSettings
 from padctl.console._users import (
@@ -60,7 +61,10 @@ __all__ = [
     "User",
     "UsersError",
     "UsersFile",
+    "console_server",
+    "console_url",
     "create_app",
     "default_positions",
+    "listening_socket",
     "served_hosts",
 ]

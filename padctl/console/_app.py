@@ -95,6 +95,7 @@ async def login(request: Request) -> Response:
         max_age=int(console.config.sessions.lifetime_wall_s),
         httponly=True,
         samesite="strict",
+        secure=console.config.tls,
         path="/",
     )
     return response
@@ -108,7 +109,9 @@ async def logout(request: Request) -> Response:
     console.logout(session)
     await console.station.journal.append("console_logout", {}, actor=session.user.name)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=console.config.tls, httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -261,5 +264,7 @@ def create_app(
     else:
         routes.append(Route("/", _no_pages, methods=["GET"]))
     return Starlette(
-        routes=routes, lifespan=lifespan, middleware=guard_middleware(config.allowed_hosts)
+        routes=routes,
+        lifespan=lifespan,
+        middleware=guard_middleware(config.allowed_hosts, tls=config.tls),
     )

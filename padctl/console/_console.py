@@ -49,6 +49,8 @@ class ConsoleConfig:
     catalogue: Catalogue = CATALOGUE  # the commands consoles may send
     # The names (Host header) the console is served under: any other is refused.
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    # Served over TLS: the session cookie is Secure and responses carry HSTS.
+    tls: bool = False
 
 
 @dataclass
