@@ -7,6 +7,7 @@ from padctl.console._catalogue import Arg, Arming, Authority, Catalogue, Console
 from padctl.console._command_table import CATALOGUE
 from padctl.console._commands import Injector
 from padctl.console._console import (
+    BRUTE_FORCE_ALARM_ID,
     STATIC_DIR,
     Console,
     ConsoleConfig,
@@ -31,6 +32,7 @@ from padctl.console._users import (
 from padctl.console._view import ConsoleView
 
 __all__ = [
+    "BRUTE_FORCE_ALARM_ID",
     "CATALOGUE",
     "DEFAULT_ARM_TIMEOUT_WALL_S",
     "DEFAULT_USERS_FILE",

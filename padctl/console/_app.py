@@ -63,12 +63,11 @@ async def login(request: Request) -> Response:
     if len(name) > MAX_USER_NAME:  # no user has such a name: refused, neither counted nor kept
         return _error(400, f"a user name has at most {MAX_USER_NAME} characters")
     address = request.client.host if request.client else "unknown"
-    keys = (f"user:{name}", f"address:{address}")
 
     async def verify() -> User | None:  # argon2, ~0.1 s: never on the control loop
         return await console.passwords.run(console.users().verify, name, password)
 
-    verdict = await console.throttle.attempt(keys, verify)
+    verdict = await console.throttle.attempt(name, address, verify)
     if verdict.retry_after_s > 0:
         await console.station.journal.append(
             "console_login_throttled", {"username": name, "address": address}, actor="console"
@@ -79,6 +78,7 @@ async def login(request: Request) -> Response:
         )
     user = verdict.user
     if user is None:
+        console.judge_logins()
         await console.station.journal.append(
             "console_login_failed", {"username": name, "address": address}, actor="console"
         )
