@@ -44,6 +44,7 @@ PAD_SYSTEMS = (
 USERS: dict[str, tuple[str, ...]] = {
     "conductor": ("--role", "test_conductor"),
     "padsystems": ("--role", "subsystem_operator", "--subsystems", PAD_SYSTEMS),
+    "propellants": ("--role", "subsystem_operator", "--subsystems", "kerosene_loading"),
     "viewer": ("--role", "viewer"),
     "admin": ("--role", "admin"),
 }
