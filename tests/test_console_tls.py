@@ -138,6 +138,11 @@ def test_tls_files_are_checked_before_serving(tmp_path: Path) -> None:
         app, ["serve", "--sim", "--tls-cert", str(tmp_path / "no.crt"), "--tls-key", str(key)]
     )
     assert missing.exit_code == 2 and "no.crt" in missing.output
+    folder = runner.invoke(
+        app, ["serve", "--sim", "--tls-cert", str(cert), "--tls-key", str(tmp_path)]
+    )
+    assert folder.exit_code == 2 and "--tls-key" in folder.output
+    assert "a directory" in folder.output
     wrong = runner.invoke(app, ["serve", "--sim", "--tls-cert", str(key), "--tls-key", str(key)])
     assert wrong.exit_code == 2 and "cannot load" in wrong.output
     both = runner.invoke(

@@ -77,7 +77,9 @@ def tls_or_exit(
             raise _refuse("--insecure-http contradicts --tls-cert/--tls-key: give one or the other")
         for option, path in (("--tls-cert", certificate), ("--tls-key", private_key)):
             if not path.is_file():
-                raise _refuse(f"{option} {path}: no such file")
+                raise _refuse(
+                    f"{option} {path}: {'a directory' if path.is_dir() else 'no such file'}"
+                )
         try:
             ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, private_key)
         except (ssl.SSLError, OSError) as error:
