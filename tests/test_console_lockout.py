@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from padctl.alarms import AlarmState
-from padctl.console import BRUTE_FORCE_ALARM_ID
+from padctl.console import BRUTE_FORCE_ALARM_ID, User
+from padctl.console._login_throttle import LoginThrottle
 from tests.console_fixtures import PASSWORD, ServedConsole, served_console
 
 pytestmark = pytest.mark.timeout(120)
@@ -102,3 +103,24 @@ async def _until(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
     while not check():
         assert time.monotonic() < deadline, f"not within {timeout_s} s"
         await asyncio.sleep(0.02)
+
+
+async def test_overlapping_guesses_of_one_pair_take_turns() -> None:
+    """Hashing runs off the loop, so guesses overlap: ten at once for one name and address
+    still get five hearings, each failure counted before the next is judged."""
+    throttle = LoginThrottle(wall=lambda: 1000.0)  # time stands still: no wait runs out
+    heard = 0
+
+    async def wrong_password() -> User | None:
+        nonlocal heard
+        heard += 1
+        for _ in range(3):  # the loop runs others meanwhile, as while a hash runs elsewhere
+            await asyncio.sleep(0)
+        return None
+
+    verdicts = await asyncio.gather(
+        *(throttle.attempt("so", "10.0.0.9", wrong_password) for _ in range(10))
+    )
+    assert heard == 5
+    assert [v.retry_after_s > 0 for v in verdicts] == [False] * 5 + [True] * 5
+    assert throttle.retry_after_s("so", "10.0.0.8") == 0  # the same user elsewhere may try

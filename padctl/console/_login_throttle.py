@@ -45,6 +45,14 @@ class _Backoff:
 
 
 @dataclass
+class _Turn:
+    """One pair's attempts in progress: they take turns on the lock."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    attempts: int = 0  # holding or waiting for the lock
+
+
+@dataclass
 class LoginThrottle:
     """Judges login attempts: the real safety officer is never locked out by a stranger's
     guesses from another address, and a burst of random names slows only its own address."""
@@ -54,7 +62,7 @@ class LoginThrottle:
     _pairs: dict[tuple[str, str], _Backoff] = field(default_factory=dict)
     _addresses: dict[str, _Backoff] = field(default_factory=dict)
     _recent: deque[tuple[float, str]] = field(default_factory=deque)  # (time, address)
-    _turns: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict, repr=False)
+    _turns: dict[tuple[str, str], _Turn] = field(default_factory=dict, repr=False)
     _swept_wall_s: float = float("-inf")
 
     async def attempt(
@@ -70,9 +78,10 @@ class LoginThrottle:
         wait_s = self.retry_after_s(name, address)
         if wait_s > 0:
             return LoginVerdict(None, wait_s)
-        turn = self._turns.setdefault(pair, asyncio.Lock())
+        turn = self._turns.setdefault(pair, _Turn())
+        turn.attempts += 1
         try:
-            async with turn:
+            async with turn.lock:
                 wait_s = self.retry_after_s(name, address)
                 if wait_s > 0:
                     return LoginVerdict(None, wait_s)
@@ -83,8 +92,9 @@ class LoginThrottle:
                     self._pairs.pop(pair, None)
                 return LoginVerdict(user)
         finally:
-            if not turn.locked():
-                self._turns.pop(pair, None)
+            turn.attempts -= 1
+            if turn.attempts == 0:  # nobody holds or waits for it
+                del self._turns[pair]
 
     def retry_after_s(self, name: str, address: str) -> float:
         """Seconds until `name` may try again from `address`; 0 when it may now."""
