@@ -7,11 +7,12 @@ bounded: the server sends an update every period, so a receive never blocks for 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,17 @@ from padctl.console import (
     CATALOGUE,
     SESSION_COOKIE,
     Catalogue,
+    Console,
     ConsoleConfig,
     ConsoleSettings,
     Role,
     SessionPolicy,
     StationHandle,
     UsersFile,
+    console_server,
+    console_url,
     create_app,
+    listening_socket,
 )
 from padctl.countdown import CountdownSequence, Criterion, load_lcc, load_sequence
 from padctl.definition import PadDefinition, load_pad_definition
@@ -217,3 +222,39 @@ def console_rig(
     app = create_app(config, station_source(folder))
     with TestClient(app) as client:
         yield ConsoleRig(client, wall, folder)
+
+
+@dataclass
+class ServedConsole:
+    """A console server on a real socket (127.0.0.1, an ephemeral port) in the test's loop."""
+
+    url: str
+    console: Console
+    wall: AdjustableWall
+
+
+@asynccontextmanager
+async def served_console(folder: Path) -> AsyncIterator[ServedConsole]:
+    """The simulated pad, a station and the console server under uvicorn on a real socket."""
+    wall = AdjustableWall()
+    config = ConsoleConfig(
+        users=write_users(folder / "users.yaml"),
+        settings=ConsoleSettings(update_period_wall_s=UPDATE_PERIOD_WALL_S, simulated=True),
+        wall=wall,
+    )
+    ready = asyncio.Event()
+    application = create_app(config, station_source(folder), on_ready=ready.set)
+    listener = listening_socket("127.0.0.1", 0)
+    server = console_server(application)
+    task = asyncio.create_task(server.serve(sockets=[listener]), name="uvicorn")
+    try:
+        async with asyncio.timeout(60):
+            await ready.wait()
+        url = console_url(listener, tls=False).rstrip("/")
+        yield ServedConsole(url, application.state.console, wall)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+        listener.close()
+        # the station's blocking calls ran on the loop's default executor: end its threads
+        await asyncio.get_running_loop().shutdown_default_executor()

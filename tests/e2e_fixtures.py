@@ -45,10 +45,11 @@ PAD_SYSTEMS = (
 USERS: dict[str, tuple[str, ...]] = {
     "conductor": ("--role", "test_conductor"),
     "padsystems": ("--role", "subsystem_operator", "--subsystems", PAD_SYSTEMS),
+    "propellants": ("--role", "subsystem_operator", "--subsystems", "kerosene_loading"),
     "viewer": ("--role", "viewer"),
     "admin": ("--role", "admin"),
 }
-_URL_LINE = re.compile(r"padctl console: (http://\S+)")
+_URL_LINE = re.compile(r"padctl console: (https?://\S+)")
 
 
 def make_users_file(path: Path, names: tuple[str, ...] = tuple(USERS)) -> Path:

@@ -210,23 +210,56 @@ def test_an_arm_expires_unconfirmed(rig: ConsoleRig, sockets: dict[str, ConsoleS
     assert count["state"] == "IDLE"  # nothing happened
 
 
-def test_second_person_rule(rig: ConsoleRig, sockets: dict[str, ConsoleSocket]) -> None:
-    op, op2, viewer = sockets["op_power"], sockets["op_power2"], sockets["viewer1"]
+def test_a_second_person_is_not_summoned_for_a_command_the_interlocks_refuse(
+    rig: ConsoleRig, sockets: dict[str, ConsoleSocket]
+) -> None:
+    """Arming judges the subsystem's interlocks on fresh data, as the command will be judged:
+    the hold-downs' release arming needs the terminal count, which is not running."""
+    op = sockets["op_power"]
     assert op.command("authority.take", subsystem="hold_downs")["type"] == "accepted"
-    armed = op.command("subsystem.command", subsystem="hold_downs", name="arm_release")
-    assert armed["type"] == "armed" and armed["second_person"] is True
-    own = op.command("arm.confirm", arm_id=armed["arm_id"])
-    assert own["code"] == "arm" and "needs a second person" in own["reason"]
-    unqualified = viewer.command("arm.confirm", arm_id=armed["arm_id"])
-    assert unqualified["code"] == "arm" and "not qualified" in unqualified["reason"]
-    second = op2.command("arm.confirm", arm_id=armed["arm_id"])
-    # The second person got past the arm: the hold-downs' own interlock decides now.
-    assert second["code"] == "subsystem", second
-    assert "terminal count" in second["reason"]
-    refused = rig.journal(["console_refused"], viewer)
-    mine = [r for r in refused if r["payload"]["request_id"] == second["request_id"]]
-    assert mine and mine[0]["actor"] == "op_power+op_power2"
-    assert op.command("authority.release", subsystem="hold_downs")["type"] == "accepted"
+    try:
+        refused = op.command("subsystem.command", subsystem="hold_downs", name="arm_release")
+        assert refused["type"] == "refused" and refused["code"] == "subsystem", refused
+        assert "interlock not met: terminal count running" in refused["reason"]
+        assert rig.client.app.state.console.arms.describe() == []  # nobody is summoned
+    finally:
+        assert op.command("authority.release", subsystem="hold_downs")["type"] == "accepted"
+
+
+def test_second_person_rule(rig: ConsoleRig, sockets: dict[str, ConsoleSocket]) -> None:
+    """Draining the kerosene tank (its interlocks hold on the idle pad) needs a second person;
+    the subsystem judges its interlocks again when the confirmed command runs."""
+    so, op2, viewer, admin = (
+        sockets["so"],
+        sockets["op_power2"],
+        sockets["viewer1"],
+        sockets["admin1"],
+    )
+    with rig.connect("op_prop") as op:
+        assert op.command("authority.take", subsystem="kerosene_loading")["type"] == "accepted"
+        armed = op.command("subsystem.command", subsystem="kerosene_loading", name="start_drain")
+        assert armed["type"] == "armed" and armed["second_person"] is True, armed
+        own = op.command("arm.confirm", arm_id=armed["arm_id"])
+        assert own["code"] == "arm" and "needs a second person" in own["reason"]
+        for unqualified in (viewer, op2):  # op_power2 has no kerosene_loading
+            answer = unqualified.command("arm.confirm", arm_id=armed["arm_id"])
+            assert answer["code"] == "arm" and "not qualified" in answer["reason"], answer
+        # The vent reads closed between the arming and the confirmation: the second person
+        # gets past the arm, and the subsystem's own interlock decides now.
+        assert admin.command("sim.inject", fault="override RG1-VV-101-ZSO 0")["type"] == "accepted"
+        try:
+            op.wait_update(
+                lambda u: u.get("tags", {}).get("RG1-VV-101-ZSO", {}).get("value") is False
+            )
+            second = so.command("arm.confirm", arm_id=armed["arm_id"])
+            assert second["code"] == "subsystem", second
+            assert "vehicle RG-1 vent open" in second["reason"]
+        finally:
+            admin.command("sim.inject", fault="unoverride RG1-VV-101-ZSO")
+        refused = rig.journal(["console_refused"], viewer)
+        mine = [r for r in refused if r["payload"]["request_id"] == second["request_id"]]
+        assert mine and mine[0]["actor"] == "op_prop+so"
+        assert op.command("authority.release", subsystem="kerosene_loading")["type"] == "accepted"
 
 
 def test_stale_data_blocks_a_command(rig: ConsoleRig, sockets: dict[str, ConsoleSocket]) -> None:

@@ -204,22 +204,39 @@ async def test_operators_share_the_clock_a_viewer_is_refused_and_arms_need_a_sec
         await viewer.page.locator("#log").evaluate("(log) => log.closest('details').open = true")
         await expect(viewer.page.locator("#log li").first).to_contain_text("viewer")
 
-        # A second-person command: armed by one operator, confirmed by another, then the
-        # subsystem refuses it on its permissive (no terminal count), reason shown.
+        # A second-person command whose interlocks are not met is refused at the arming, with
+        # the interlock's reason: nobody is summoned to confirm it.
         await pads.show("subsystem/hold_downs")
         await pads.page.click("#take-authority")
         await expect(pads.page.locator("#sub-holder")).to_have_text("padsystems (you)")
         await pads.page.click('[data-cmd="arm_release"]')
-        await _answered(pads, "hold_downs.arm_release: ARMED - a second person must confirm")
-        await expect(pads.page.locator("#arms .arm-status")).to_have_text(
+        await _answered(pads, "REFUSED (subsystem)")
+        await expect(pads.page.locator(".toast").first).to_contain_text("terminal count running")
+        await expect(pads.page.locator("#arms")).to_be_hidden()
+
+        # A second-person command whose interlocks hold: armed by one operator, confirmed by
+        # another; the vent reads closed meanwhile, so the subsystem refuses it on its
+        # permissive when it runs, reason shown.
+        prop = await open_console(browser, server, "propellants")
+        await prop.show("subsystem/kerosene_loading")
+        await prop.page.click("#take-authority")
+        await expect(prop.page.locator("#sub-holder")).to_have_text("propellants (you)")
+        await prop.page.click('[data-cmd="start_drain"]')
+        await _answered(prop, "kerosene_loading.start_drain: ARMED - a second person must confirm")
+        await expect(prop.page.locator("#arms .arm-status")).to_have_text(
             "awaiting a second person", timeout=WAIT_MS
         )
         remaining = tc.page.locator("#arms .arm-left")
         await expect(remaining).to_have_text(re.compile(r"^\d+\.\d s$"), timeout=WAIT_MS)
+        await server.inject("override RG1-VV-101-ZSO 0")
+        await tc.show("subsystem/kerosene_loading")
+        vent = tc.page.locator('[data-tag="RG1-VV-101-ZSO"]')
+        await expect(vent).to_have_text("FALSE", timeout=WAIT_MS)
         await tc.page.click("#arms .btn-confirm")
         await _answered(tc, "REFUSED (subsystem)")
-        await expect(tc.page.locator(".toast").first).to_contain_text("terminal count running")
+        await expect(tc.page.locator(".toast").first).to_contain_text("vehicle RG-1 vent open")
         await expect(tc.page.locator("#arms")).to_be_hidden(timeout=WAIT_MS)
+        await server.inject("unoverride RG1-VV-101-ZSO")
 
         # An alarm shelved for a chosen time: the note is required (the page says so, and sends
         # nothing without it).
@@ -283,4 +300,4 @@ async def test_operators_share_the_clock_a_viewer_is_refused_and_arms_need_a_sec
         await expect(level.locator(".value")).to_have_text("—")  # no number shown for it
         await _screenshot(tc, "subsystem-erector-stale-bad")
 
-        assert tc.errors == [] and viewer.errors == [] and pads.errors == []
+        assert tc.errors == [] and viewer.errors == [] and pads.errors == [] and prop.errors == []

@@ -238,6 +238,9 @@ async def test_check_against_the_simulator_processes_matches_every_tag() -> None
     }
     assert set(rows.values()) == {"ok"}
     assert f"{len(rows)} matched, 0 did not" in out
+    # The reference pad's OPC UA PLC talks without security: said, not refused.
+    assert "warning: PLC GAS talks OPC UA without security (policy None)" in err
+    assert "warning: PLC GAS logs in anonymously" in err
 
 
 async def test_check_reports_each_mismatch_and_exits_non_zero(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from padctl.cli._hil import hil_app
 from padctl.cli._runtime import run
 from padctl.clock import ScaledClock
 from padctl.countdown import LccError, load_lcc, parse_t_time
-from padctl.definition import PadDefinition, load_pad_definition
-from padctl.plant import RecordingError, read_recording
+from padctl.definition import OpcUaPlc, PadDefinition, load_pad_definition
+from padctl.plant import RecordingError, read_recording, security_warnings
 from padctl.procedure import sequences_dir
 from simulators.fault_commands import FaultSyntaxError, parse_fault
 
@@ -88,6 +88,10 @@ def check_command(
     """
     setup_logging(log_level, log_file)
     loaded = _load(rig, "check")
+    for plc in loaded.definition.plcs:  # said before the check: it does not fail it
+        if isinstance(plc, OpcUaPlc):
+            for warning in security_warnings(plc):
+                typer.echo(f"padctl hil check: warning: {warning}", err=True)
     with _bench(loaded, endpoint, "check") as (definition, _sims):
         clock = ScaledClock(loaded.clock_rate)
         rows = run(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import secrets
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from starlette.applications import Starlette
 
 from padctl.cli._app import (
     LogFileOption,
@@ -36,6 +32,14 @@ from padctl.cli._opcua_face_options import (
     opcua_face_settings_or_exit,
 )
 from padctl.cli._runtime import run
+from padctl.cli._serve_listen import (
+    InsecureHttpOption,
+    TlsCertOption,
+    TlsKeyOption,
+    is_loopback,
+    serve_console,
+    tls_or_exit,
+)
 from padctl.cli._serve_remote import remote_broker_or_exit, remote_source
 from padctl.cli._simulated import simulated_pad
 from padctl.clock import ScaledClock
@@ -50,7 +54,6 @@ from padctl.console import (
     StationSource,
     UsersError,
     UsersFile,
-    create_app,
     served_hosts,
 )
 from padctl.countdown import CountdownSequence, Criterion, LccError, SequenceError, load_lcc
@@ -63,7 +66,7 @@ from padctl.sparkplug import SparkplugSettings, published
 from padctl.station import Station
 from padctl.subsystems import ALL_SPECS
 
-__all__ = ["app", "simulated_station"]
+__all__ = ["app", "is_loopback", "simulated_station"]
 
 DEMO_USERS: tuple[tuple[str, Role, tuple[str, ...]], ...] = (
     ("conductor", Role.TEST_CONDUCTOR, ()),
@@ -89,15 +92,6 @@ DEMO_USERS: tuple[tuple[str, Role, tuple[str, ...]], ...] = (
     ("viewer", Role.VIEWER, ()),
     ("admin", Role.ADMIN, ()),
 )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @asynccontextmanager
@@ -192,6 +186,9 @@ def serve_command(
             "Host header is refused. The loopback names and --host are always allowed.",
         ),
     ] = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    insecure_http: InsecureHttpOption = False,
     rate: Annotated[float, typer.Option("--rate", help="Clock rate, with --sim.")] = 1.0,
     users: Annotated[
         Path | None, typer.Option("--users", help="Users file (padctl users add ...).")
@@ -245,6 +242,9 @@ def serve_command(
             err=True,
         )
         raise typer.Exit(2)
+    tls = tls_or_exit(
+        host=host, certificate=tls_cert, private_key=tls_key, insecure_http=insecure_http
+    )
     if not sim and rate != 1.0:
         typer.echo("padctl serve: --rate is for simulators (--sim) only", err=True)
         raise typer.Exit(2)
@@ -325,6 +325,7 @@ def serve_command(
             ),
             arm_timeout_wall_s=arm_timeout,
             allowed_hosts=served_hosts(host, allowed_host or ()),
+            tls=tls is not None,
         )
         readers = users_file
 
@@ -351,42 +352,5 @@ def serve_command(
             )
         else:
             faced = with_face(source, sparkplug, opcua, history_file)
-        code = run(_serve_console(config, faced, host=host, port=port))
+        code = run(serve_console(config, faced, host=host, port=port, tls=tls))
     raise typer.Exit(code)
-
-
-async def _serve_console(
-    config: ConsoleConfig, source: ConsoleSource, *, host: str, port: int
-) -> int:
-    ready = asyncio.Event()
-    return await _serve(
-        create_app(config, source, on_ready=ready.set), host=host, port=port, ready=ready
-    )
-
-
-async def _serve(application: Starlette, *, host: str, port: int, ready: asyncio.Event) -> int:
-    import uvicorn
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as error:
-        listener.close()
-        typer.echo(f"padctl serve: cannot listen on {host}:{port}: {error}", err=True)
-        return 2
-    bound = listener.getsockname()
-    server = uvicorn.Server(
-        uvicorn.Config(application, lifespan="on", log_level="warning", ws="websockets-sansio")
-    )
-    task = asyncio.create_task(server.serve(sockets=[listener]), name="uvicorn")
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
-    if ready.is_set():
-        shown = f"[{bound[0]}]" if family == socket.AF_INET6 else bound[0]
-        typer.echo(f"padctl console: http://{shown}:{bound[1]}/")
-    waiter.cancel()
-    await task
-    listener.close()
-    return 0 if ready.is_set() else 1

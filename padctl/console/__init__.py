@@ -7,6 +7,7 @@ from padctl.console._catalogue import Arg, Arming, Authority, Catalogue, Console
 from padctl.console._command_table import CATALOGUE
 from padctl.console._commands import Injector
 from padctl.console._console import (
+    BRUTE_FORCE_ALARM_ID,
     STATIC_DIR,
     Console,
     ConsoleConfig,
@@ -17,6 +18,7 @@ from padctl.console._console import (
 )
 from padctl.console._history_query import HistoryQuery, HistoryReading
 from padctl.console._http_guard import WILDCARD_HOSTS, served_hosts
+from padctl.console._listen import console_server, console_url, listening_socket
 from padctl.console._read_only import READ_ONLY
 from padctl.console._state import PROTOCOL_VERSION, ConsoleSettings
 from padctl.console._users import (
@@ -30,6 +32,7 @@ from padctl.console._users import (
 from padctl.console._view import ConsoleView
 
 __all__ = [
+    "BRUTE_FORCE_ALARM_ID",
     "CATALOGUE",
     "DEFAULT_ARM_TIMEOUT_WALL_S",
     "DEFAULT_USERS_FILE",
@@ -60,7 +63,10 @@ __all__ = [
     "User",
     "UsersError",
     "UsersFile",
+    "console_server",
+    "console_url",
     "create_app",
     "default_positions",
+    "listening_socket",
     "served_hosts",
 ]

@@ -63,12 +63,11 @@ async def login(request: Request) -> Response:
     if len(name) > MAX_USER_NAME:  # no user has such a name: refused, neither counted nor kept
         return _error(400, f"a user name has at most {MAX_USER_NAME} characters")
     address = request.client.host if request.client else "unknown"
-    keys = (f"user:{name}", f"address:{address}")
 
     async def verify() -> User | None:  # argon2, ~0.1 s: never on the control loop
         return await console.passwords.run(console.users().verify, name, password)
 
-    verdict = await console.throttle.attempt(keys, verify)
+    verdict = await console.throttle.attempt(name, address, verify)
     if verdict.retry_after_s > 0:
         await console.station.journal.append(
             "console_login_throttled", {"username": name, "address": address}, actor="console"
@@ -79,6 +78,7 @@ async def login(request: Request) -> Response:
         )
     user = verdict.user
     if user is None:
+        console.judge_logins()
         await console.station.journal.append(
             "console_login_failed", {"username": name, "address": address}, actor="console"
         )
@@ -95,6 +95,7 @@ async def login(request: Request) -> Response:
         max_age=int(console.config.sessions.lifetime_wall_s),
         httponly=True,
         samesite="strict",
+        secure=console.config.tls,
         path="/",
     )
     return response
@@ -108,7 +109,9 @@ async def logout(request: Request) -> Response:
     console.logout(session)
     await console.station.journal.append("console_logout", {}, actor=session.user.name)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=console.config.tls, httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -261,5 +264,7 @@ def create_app(
     else:
         routes.append(Route("/", _no_pages, methods=["GET"]))
     return Starlette(
-        routes=routes, lifespan=lifespan, middleware=guard_middleware(config.allowed_hosts)
+        routes=routes,
+        lifespan=lifespan,
+        middleware=guard_middleware(config.allowed_hosts, tls=config.tls),
     )

@@ -1,11 +1,9 @@
-"""Console sessions: log in, expire (absolute and idle), and a brake on password guessing."""
+"""Console sessions: log in, expire (absolute and idle)."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from padctl.console._users import User
@@ -83,70 +81,3 @@ class SessionStore:
 
     def __len__(self) -> int:
         return len(self._sessions)
-
-
-@dataclass(frozen=True)
-class LoginVerdict:
-    """One login attempt judged: the user it proved, or none; `retry_after_s` > 0 when it was
-    refused unheard (too many recent failures for its name or its address)."""
-
-    user: User | None
-    retry_after_s: float = 0.0
-
-
-@dataclass
-class LoginThrottle:
-    """Refuses logins for a name or from an address after too many recent failures."""
-
-    wall: Callable[[], float]
-    max_failures: int = 5
-    window_wall_s: float = 60.0
-    lockout_wall_s: float = 60.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _locked_until: dict[str, float] = field(default_factory=dict)
-    _turn: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-
-    async def attempt(
-        self, keys: tuple[str, ...], verify: Callable[[], Awaitable[User | None]]
-    ) -> LoginVerdict:
-        """Judge one attempt: refused at once while a key is locked out, else `verify`d and
-        its failure or success counted.
-
-        `verify` runs off the loop (argon2 takes ~0.1 s), so attempts could overlap: they take
-        turns here, and each attempt's failure counts before the next one is judged, exactly
-        as when hashing ran on the loop (at most `max_failures` guesses per name or address).
-        """
-        wait_s = self.retry_after_s(*keys)
-        if wait_s > 0:
-            return LoginVerdict(None, wait_s)
-        async with self._turn:
-            wait_s = self.retry_after_s(*keys)
-            if wait_s > 0:
-                return LoginVerdict(None, wait_s)
-            user = await verify()
-            if user is None:
-                self.failed(*keys)
-            else:
-                self.succeeded(*keys)
-            return LoginVerdict(user)
-
-    def retry_after_s(self, *keys: str) -> float:
-        """Seconds until these keys may try again; 0 when they may now."""
-        now_s = self.wall()
-        waits = [self._locked_until.get(key, 0.0) - now_s for key in keys]
-        return max([0.0, *waits])
-
-    def failed(self, *keys: str) -> None:
-        now_s = self.wall()
-        for key in keys:
-            recent = self._failures.setdefault(key, deque())
-            recent.append(now_s)
-            while recent and now_s - recent[0] > self.window_wall_s:
-                recent.popleft()
-            if len(recent) >= self.max_failures:
-                self._locked_until[key] = now_s + self.lockout_wall_s
-                recent.clear()
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)

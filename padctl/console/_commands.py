@@ -19,16 +19,15 @@ from padctl.console._catalogue import (
     BadRequest,
     Catalogue,
     ConsoleCommand,
-    Fresh,
     Refusal,
     Refused,
 )
 from padctl.console._command_table import CATALOGUE
+from padctl.console._gates import fresh_data_refusal, interlock_refusal
 from padctl.console._users import User
 from padctl.countdown import CountdownRefused
 from padctl.journal import AsyncJournal
 from padctl.off_loop import OffLoopWorker
-from padctl.plant import Quality
 from padctl.station import Station
 from padctl.subsystems import CommandRefused
 
@@ -38,7 +37,6 @@ log = structlog.get_logger()
 # `accepted` with `running: true`; its progress shows in the countdown and subsystem states.
 ANSWER_WITHIN_WALL_S = 1.0
 Injector = Callable[[str], Awaitable[str]]
-_NAMED_AT_MOST = 6
 
 
 class CommandDesk:
@@ -128,7 +126,9 @@ class CommandDesk:
             return _accepted(request, {"arm_id": arm.arm_id})
         two_step, second_person = self._arming(entry, args)
         if two_step:
-            refusal = self._precheck(entry, args)
+            refusal = fresh_data_refusal(self._station, entry, args)
+            if refusal is None and second_person and entry.arming is Arming.SUBSYSTEM_SPEC:
+                refusal = await interlock_refusal(self._station, args)
             if refusal is not None:
                 return await self._refused(user, request.request_id, command, args, *_pair(refusal))
             summary = action_name(command, args)
@@ -181,39 +181,12 @@ class CommandDesk:
         return await self._execute(armer, actor, confirmed, confirmed_by=user.name)
 
     # ---- carrying out ------------------------------------------------------------------------
-    def _precheck(self, entry: ConsoleCommand, args: dict[str, Any]) -> Refusal | None:
-        """Data freshness, the last gate before the subsystem or countdown checks its own."""
-        if entry.fresh is Fresh.SUBSYSTEM:
-            name = args["subsystem"]
-            samples = self._station.plant.table.snapshot(self._station.subsystem_tags(name))
-            stale = [s for s in samples.values() if s.quality is Quality.STALE]
-            if stale:
-                named = "; ".join(f"{s.tag} STALE ({s.reason})" for s in stale[:_NAMED_AT_MOST])
-                more = (
-                    f" and {len(stale) - _NAMED_AT_MOST} more"
-                    if len(stale) > _NAMED_AT_MOST
-                    else ""
-                )
-                return Refusal("stale_data", f"{name}: data not fresh: {named}{more}")
-        if entry.fresh is Fresh.ALL_PLCS:
-            stale_plcs = self._station.stale_plcs()
-            if stale_plcs:
-                details = []
-                for plc_id in stale_plcs:
-                    state = self._station.plc_freshness(plc_id)
-                    tags = ", ".join(state.stale_tags[:3]) or "no tag"
-                    details.append(
-                        f"PLC {plc_id} last heard {state.age_s:.1f} s ago ({tags} STALE)"
-                    )
-                return Refusal("stale_data", "data not fresh: " + "; ".join(details))
-        return None
-
     async def _execute(
         self, user: User, actor: str, request: Request, *, confirmed_by: str = ""
     ) -> dict[str, Any]:
         command, args = request.command, request.args
         entry = self.catalogue[command]
-        refusal = self._precheck(entry, args)
+        refusal = fresh_data_refusal(self._station, entry, args)
         if refusal is not None:
             return await self._refused(user, request.request_id, command, args, *_pair(refusal))
         extra = {"confirmed_by": confirmed_by} if confirmed_by else {}

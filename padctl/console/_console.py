@@ -12,8 +12,9 @@ from pathlib import Path
 import structlog
 from starlette.requests import HTTPConnection
 
+from padctl.alarms import AlarmDefinition, AlarmPriority
 from padctl.console._arming import DEFAULT_ARM_TIMEOUT_WALL_S, ArmBoard
-from padctl.console._auth import SESSION_COOKIE, LoginThrottle, Session, SessionPolicy, SessionStore
+from padctl.console._auth import SESSION_COOKIE, Session, SessionPolicy, SessionStore
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
 from padctl.console._command_table import CATALOGUE
@@ -21,6 +22,7 @@ from padctl.console._commands import CommandDesk, Injector
 from padctl.console._http_guard import (
     LOOPBACK_HOSTS,
 )
+from padctl.console._login_throttle import LoginThrottle
 from padctl.console._read_only import Desk, ReadOnlyDesk, as_viewer
 from padctl.console._state import ConsoleSettings, StateTracker
 from padctl.console._users import User, UsersError, UsersFile
@@ -33,6 +35,7 @@ from padctl.station import Station
 log = structlog.get_logger()
 
 STATIC_DIR = Path(__file__).parent / "static"
+BRUTE_FORCE_ALARM_ID = "CONSOLE-BRUTE-FORCE"
 
 
 @dataclass
@@ -49,6 +52,8 @@ class ConsoleConfig:
     catalogue: Catalogue = CATALOGUE  # the commands consoles may send
     # The names (Host header) the console is served under: any other is refused.
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    # Served over TLS: the session cookie is Secure and responses carry HSTS.
+    tls: bool = False
 
 
 @dataclass
@@ -90,6 +95,18 @@ class Console:
         self.history_reader = OffLoopWorker("padctl-console-history")  # long trends
         self.sessions = SessionStore(config.sessions, config.wall)
         self.throttle = LoginThrottle(config.wall)
+        # A read-only console mirrors the pad's alarms and has none of its own to raise.
+        self._alarms = None if isinstance(handle, ReadOnlyHandle) else handle.station.alarms
+        if self._alarms is not None and BRUTE_FORCE_ALARM_ID not in {
+            view.id for view in self._alarms.views()
+        }:
+            self._alarms.define(
+                AlarmDefinition(
+                    id=BRUTE_FORCE_ALARM_ID,
+                    message="Console logins: many wrong passwords (someone guessing?)",
+                    priority=AlarmPriority.MEDIUM,
+                )
+            )
         self.authority = AuthorityBoard(tuple(self.station.subsystems))
         self.arms = ArmBoard(config.wall, config.epoch, config.arm_timeout_wall_s)
         self.desk: Desk
@@ -128,10 +145,22 @@ class Console:
             arms=self.arms,
             update_period_wall_s=config.settings.update_period_wall_s,
             on_session_end=self._session_ended,
-            on_tick=self.users,
+            on_tick=self._tick,
             offload=self.offload,
         )
         self._users_mtime = _mtime(config.users.path)
+
+    def _tick(self) -> None:
+        self.users()
+        self.judge_logins()
+
+    def judge_logins(self) -> None:
+        """Raise CONSOLE-BRUTE-FORCE while failed logins look like a brute force; clear it
+        once they no longer do."""
+        if self._alarms is None:
+            return
+        pattern = self.throttle.brute_force()
+        self._alarms.set_condition(BRUTE_FORCE_ALARM_ID, bool(pattern), detail=pattern)
 
     def users(self) -> UsersFile:
         """The users file, re-read when it changed on disk (users added while serving).

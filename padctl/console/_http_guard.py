@@ -25,11 +25,16 @@ SECURITY_HEADERS = (
 )
 
 
-class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every HTTP response."""
+# Over TLS: browsers that have seen the console once refuse it over plain HTTP for a year.
+STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", b"max-age=31536000")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP response (and HSTS when served over TLS)."""
+
+    def __init__(self, app: ASGIApp, *, tls: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, *([STRICT_TRANSPORT_SECURITY] if tls else [])]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +43,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", []), *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -57,12 +62,13 @@ def served_hosts(bind_host: str, names: Iterable[str] = ()) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hosts))
 
 
-def guard_middleware(allowed_hosts: Iterable[str]) -> list[Middleware]:
+def guard_middleware(allowed_hosts: Iterable[str], *, tls: bool = False) -> list[Middleware]:
     """A request (HTTP or WebSocket) whose Host header is none of `allowed_hosts` is refused
-    (400): a page from another site that rebinds its name to this address reaches nothing."""
+    (400): a page from another site that rebinds its name to this address reaches nothing.
+    Every response carries the security headers (HSTS too with `tls`)."""
     return [
         Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
-        Middleware(SecurityHeaders),
+        Middleware(SecurityHeaders, tls=tls),
     ]
 
 

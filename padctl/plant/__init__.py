@@ -5,6 +5,7 @@ from padctl.plant._heartbeat import HeartbeatKeeper, WatchdogState
 from padctl.plant._hub import Hub
 from padctl.plant._modbus_codec import ReadBlock, plan_read_blocks
 from padctl.plant._modbus_hub import ModbusHub
+from padctl.plant._opcua_client_security import security_warnings
 from padctl.plant._opcua_hub import OpcUaHub
 from padctl.plant._plant import CommandJournal, Plant, record_soon
 from padctl.plant._replay import (
@@ -60,4 +61,5 @@ __all__ = [
     "plan_read_blocks",
     "read_recording",
     "record_soon",
+    "security_warnings",
 ]

@@ -48,6 +48,20 @@ def check_security(plc: OpcUaPlc) -> None:
         )
 
 
+def security_warnings(plc: OpcUaPlc) -> list[str]:
+    """What a PLC's OPC UA settings leave open (no security, an anonymous session), in words;
+    empty when it is secured and logs in with an account."""
+    warnings = []
+    if plc.security.policy == "None":
+        warnings.append(
+            f"PLC {plc.id} talks OPC UA without security (policy None): anyone on its network "
+            "can read and write it, and padctl cannot tell the PLC from an impostor"
+        )
+    if plc.security.username is None:
+        warnings.append(f"PLC {plc.id} logs in anonymously (no username)")
+    return warnings
+
+
 async def configure_security(client: Client, plc: OpcUaPlc, base_dir: Path | None) -> None:
     """Give `client` the PLC's user and certificate, and accept only the server it trusts."""
     security = plc.security

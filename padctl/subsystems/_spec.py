@@ -21,6 +21,17 @@ class Origin(enum.StrEnum):
     SEQUENCE = "sequence"
 
 
+def refused_by_mode(mode: Mode, origin: Origin) -> str:
+    """Why a subsystem in `mode` refuses a command from `origin`, or '' when it does not."""
+    if mode is Mode.OUT_OF_SERVICE:
+        return "subsystem is OUT OF SERVICE"
+    if mode is Mode.AUTO and origin is not Origin.SEQUENCE:
+        return "subsystem is in AUTO: the sequence commands it"
+    if mode is Mode.MANUAL and origin is Origin.SEQUENCE:
+        return "subsystem is in MANUAL: a sequence may not command it"
+    return ""
+
+
 FAULT = "FAULT"  # every subsystem's States enum has a FAULT member
 
 

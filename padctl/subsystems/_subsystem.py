@@ -20,7 +20,7 @@ from padctl.subsystems._context import PadContext
 from padctl.subsystems._errors import CommandRefused
 from padctl.subsystems._recognise import RECOGNISE_FRESH_WALL_S, StateRecognition
 from padctl.subsystems._safing import SafeOutputs
-from padctl.subsystems._spec import FAULT, Mode, Origin, Writes
+from padctl.subsystems._spec import FAULT, Mode, Origin, Writes, refused_by_mode
 from padctl.subsystems._ticket import CommandTicket
 from padctl.subsystems._watch import ActuatorWatch, RestWatch
 from padctl.tasks import cancel_and_wait
@@ -215,14 +215,8 @@ class Subsystem:
         if compiled is None:
             known = ", ".join(self.compiled.commands)
             raise CommandRefused(self.name, name, f"unknown command (known: {known})")
-        if self.mode is Mode.OUT_OF_SERVICE:
-            raise CommandRefused(self.name, name, "subsystem is OUT OF SERVICE")
-        if self.mode is Mode.AUTO and origin is not Origin.SEQUENCE:
-            raise CommandRefused(self.name, name, "subsystem is in AUTO: the sequence commands it")
-        if self.mode is Mode.MANUAL and origin is Origin.SEQUENCE:
-            raise CommandRefused(
-                self.name, name, "subsystem is in MANUAL: a sequence may not command it"
-            )
+        if why := refused_by_mode(self.mode, origin):
+            raise CommandRefused(self.name, name, why)
         if self.busy:
             raise CommandRefused(self.name, name, f"command {self.busy} is in progress")
         sources = [state.name for state in compiled.spec.source]
@@ -241,15 +235,21 @@ class Subsystem:
             raise CommandRefused(self.name, name, "interlock not met: " + "; ".join(unmet))
         return compiled
 
+    async def check_on_fresh_data(
+        self, name: str, *, origin: Origin = Origin.OPERATOR
+    ) -> CompiledCommand:
+        """`check` on data read since any stall of padctl's loop, as `command` judges it."""
+        if known := self.compiled.commands.get(name):
+            await self._plant.received_within_limits(c.tag for _, c in known.permissives)
+        return self.check(name, origin=origin)
+
     async def command(
         self, name: str, *, actor: str, origin: Origin = Origin.OPERATOR
     ) -> CommandTicket:
         """Check, journal and write a command; its feedback is awaited in the background."""
         async with self._lock:
-            if known := self.compiled.commands.get(name):  # judged on data read since a stall
-                await self._plant.received_within_limits(c.tag for _, c in known.permissives)
             try:
-                compiled = self.check(name, origin=origin)
+                compiled = await self.check_on_fresh_data(name, origin=origin)
             except CommandRefused as refusal:
                 raise await self.refuse(name, refusal.reason, actor) from None
             seen = {c.tag: self._sample(c.tag).value for _, c in compiled.permissives}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import shlex
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +28,10 @@ from padctl.console import (
     StationHandle,
     User,
     UsersFile,
+    console_server,
+    console_url,
     create_app,
+    listening_socket,
     served_hosts,
 )
 from padctl.training._autopilot import TeamMember
@@ -159,34 +161,21 @@ async def open_console(
 async def _served(
     config: ConsoleConfig, handle: StationHandle, host: str, port: int
 ) -> AsyncIterator[tuple[Console, str]]:
-    import uvicorn
-
     @asynccontextmanager
     async def source() -> AsyncIterator[StationHandle]:
         yield handle  # the run owns the station; the server only serves it
 
     ready = asyncio.Event()
     application = create_app(config, source, on_ready=ready.set)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as error:
-        listener.close()
-        raise OSError(f"cannot listen on {host}:{port}: {error}") from None
-    bound = listener.getsockname()
-    server = uvicorn.Server(
-        uvicorn.Config(application, lifespan="on", log_level="warning", ws="websockets-sansio")
-    )
+    listener = listening_socket(host, port)
+    server = console_server(application)
     task = asyncio.create_task(server.serve(sockets=[listener]), name="uvicorn")
     waiter = asyncio.ensure_future(ready.wait())
     try:
         await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
         if not ready.is_set():
             raise RuntimeError("the console server did not start")
-        shown = f"[{bound[0]}]" if family == socket.AF_INET6 else bound[0]
-        yield application.state.console, f"http://{shown}:{bound[1]}/"
+        yield application.state.console, console_url(listener, tls=False)
     finally:
         waiter.cancel()
         server.should_exit = True
