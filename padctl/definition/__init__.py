@@ -9,6 +9,7 @@ from padctl.definition._loader import (
 from padctl.definition._model import (
     Actuator,
     ActuatorKind,
+    AlarmSettings,
     Heartbeat,
     HistorySettings,
     ModbusAddress,
@@ -27,6 +28,7 @@ from padctl.definition._model import (
 __all__ = [
     "Actuator",
     "ActuatorKind",
+    "AlarmSettings",
     "DefinitionError",
     "Heartbeat",
     "HistorySettings",
