@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from padctl.console._alarm_commands import ALARM_COMMANDS
 from padctl.console._catalogue import (
+    CREW,
     Arg,
     Arming,
     Authority,
@@ -24,15 +26,14 @@ from padctl.console._catalogue import (
 )
 from padctl.console._instructor import INSTRUCTOR_COMMANDS
 from padctl.console._journal_query import JournalQuery, run_query
+from padctl.console._rows import SEVERITIES
 from padctl.console._users import Role, User
 from padctl.subsystems import Mode
 
 R = Role
-CREW = frozenset({R.SUBSYSTEM_OPERATOR, R.TEST_CONDUCTOR, R.SAFETY_OFFICER})
 EVERYONE = frozenset(Role)
 CONDUCTOR = frozenset({R.TEST_CONDUCTOR})
 OPERATOR = frozenset({R.SUBSYSTEM_OPERATOR})
-MAX_SHELVE_S = 8 * 3600.0
 
 
 # ---- arguments ------------------------------------------------------------------------------
@@ -63,20 +64,25 @@ def _mode(args: dict[str, Any], _subsystems: tuple[str, ...]) -> str:
     return mode
 
 
-def _duration(args: dict[str, Any], _subsystems: tuple[str, ...]) -> float:
-    duration = args.get("duration_s")
-    if isinstance(duration, bool) or not isinstance(duration, int | float):
-        raise BadRequest("argument 'duration_s' must be a number of seconds")
-    if not 0 < duration <= MAX_SHELVE_S:
-        raise BadRequest(f"duration_s must be above 0 and at most {MAX_SHELVE_S:g} s")
-    return float(duration)
-
-
 def _kinds(args: dict[str, Any], _subsystems: tuple[str, ...]) -> tuple[str, ...]:
     kinds = args.get("kinds") or []
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise BadRequest("argument 'kinds' must be a list of journal kinds")
     return tuple(kinds)
+
+
+def _severities(args: dict[str, Any], _subsystems: tuple[str, ...]) -> tuple[str, ...]:
+    severities = args.get("severities") or []
+    if not isinstance(severities, list) or not all(s in SEVERITIES for s in severities):
+        raise BadRequest(f"argument 'severities' must be a list of {', '.join(SEVERITIES)}")
+    return tuple(severities)
+
+
+def _fold_sessions(args: dict[str, Any], _subsystems: tuple[str, ...]) -> bool:
+    fold = args.get("fold_sessions", False)
+    if not isinstance(fold, bool):
+        raise BadRequest("argument 'fold_sessions' must be true or false")
+    return fold
 
 
 def _limit(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int:
@@ -95,8 +101,6 @@ def _before_id(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int | None
     return before_id
 
 
-ALARM_ID = text("alarm_id", "`alarm_id`", required=True)
-NOTE = text("note")
 ARM_ID = text("arm_id", "`arm_id`", required=True)
 
 
@@ -193,31 +197,12 @@ async def _authority_release(
     return {"subsystem": subsystem, "holder": None}
 
 
-async def _alarm_acknowledge(
-    desk: Desk, user: User, actor: str, args: dict[str, Any]
-) -> dict[str, Any]:
-    await desk.station.alarms.acknowledge(args["alarm_id"], actor=actor, note=args["note"])
-    return {}
-
-
-async def _alarm_shelve(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
-    await desk.station.alarms.shelve(
-        args["alarm_id"], actor=actor, duration_s=args["duration_s"], note=args["note"]
-    )
-    return {}
-
-
-async def _alarm_unshelve(
-    desk: Desk, user: User, actor: str, args: dict[str, Any]
-) -> dict[str, Any]:
-    await desk.station.alarms.unshelve(args["alarm_id"], actor=actor, note=args["note"])
-    return {}
-
-
 async def _journal_query(
     desk: Desk, user: User, actor: str, args: dict[str, Any]
 ) -> dict[str, Any]:
-    return await run_query(desk.station.journal, JournalQuery(**args), desk.offload)
+    station = desk.station
+    query = JournalQuery(**args)
+    return await run_query(station.journal, query, desk.offload, station.countdown.t_at)
 
 
 async def _arm_step(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -330,32 +315,24 @@ CONSOLE_COMMANDS = (
         (SUBSYSTEM,),
         who="the holder; admin (force release)",
     ),
-    ConsoleCommand("alarm.acknowledge", CREW, _alarm_acknowledge, (ALARM_ID, NOTE)),
-    ConsoleCommand(
-        "alarm.shelve",
-        CREW,
-        _alarm_shelve,
-        (
-            ALARM_ID,
-            Arg("duration_s", _duration, "`duration_s` (pad clock s, > 0, at most 8 h)"),
-            text("note", "`note` (required)", required=True),
-        ),
-    ),
-    ConsoleCommand("alarm.unshelve", CREW, _alarm_unshelve, (ALARM_ID, NOTE)),
+    *ALARM_COMMANDS,
     ConsoleCommand(
         "journal.query",
         EVERYONE,
         _journal_query,
         (
             Arg("kinds", _kinds, "`kinds` (list)"),
+            Arg("severities", _severities, "`severities` (list of `info`, `warning`, `critical`)"),
             text("actor", "`actor`"),
             text("text", "`text`"),
             Arg("before_id", _before_id, "`before_id`"),
-            Arg("limit", _limit, "`limit` (1-500, default 100) — all optional"),
+            Arg("limit", _limit, "`limit` (1-500, default 100)"),
+            Arg("fold_sessions", _fold_sessions, "`fold_sessions` (bool) — all optional"),
         ),
         journaled=False,
         who="everyone",
-        answer='`result: {"rows": [JOURNAL_ROW...], "more": bool}` newest first',
+        answer='`result: {"rows": [JOURNAL_ROW...], "more": bool, "next_before_id": id}` '
+        "newest first",
     ),
     ConsoleCommand(
         "arm.confirm",

@@ -12,6 +12,7 @@ from padctl.console._arming import ArmBoard
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
 from padctl.console._history_query import HistoryReading
+from padctl.console._rows import alarm_row, journal_row
 from padctl.console._users import Role, User
 from padctl.console._view import ConsoleView
 from padctl.countdown import format_l_time, format_t_time
@@ -38,17 +39,6 @@ def finite(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def journal_row(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "t_wall": entry.t_wall,
-        "t_clock_s": entry.t_clock_s,
-        "kind": entry.kind,
-        "actor": entry.actor,
-        "payload": entry.payload,
-    }
 
 
 class StateTracker:
@@ -160,22 +150,10 @@ class StateTracker:
         }
 
     def _alarm(self, view: AlarmView, offset_s: float) -> dict[str, Any]:
-        return {
-            "id": view.id,
-            "message": view.message,
-            "priority": view.priority.name,
-            "priority_level": int(view.priority),
-            "state": view.state.value,
-            "condition_active": view.condition_active,
-            "since": view.since_s + offset_s,
-            "occurred": None if view.occurred_s is None else view.occurred_s + offset_s,
-            "acknowledged": None if view.acknowledged_s is None else view.acknowledged_s + offset_s,
-            "acknowledged_by": view.acknowledged_by,
-            "shelved_until": None
-            if view.shelved_until_s is None
-            else view.shelved_until_s + offset_s,
-            "detail": view.detail,
-        }
+        return alarm_row(view, offset_s, self._station.countdown.t_at)
+
+    def _journal_row(self, entry: JournalEntry) -> dict[str, Any]:
+        return journal_row(entry, self._station.countdown.t_at)
 
     def countdown(self, plcs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The countdown block: clocks at `at`, state, hold, poll, window, next event."""
@@ -289,6 +267,7 @@ class StateTracker:
                 "update_period_wall_s": self._settings.update_period_wall_s,
                 "clock_stale_after_wall_s": self._settings.clock_stale_after_wall_s,
                 "arm_timeout_wall_s": self._arms.timeout_wall_s,
+                "max_shelve_s": station.definition.alarms.max_shelve_s,
                 "rate": station.clock.rate,
                 "simulated": self._settings.simulated,
                 "history": self._settings.history is not None,
@@ -328,7 +307,7 @@ class StateTracker:
             "countdown": self.countdown(plcs),
             "timeline": self._timeline(max(0, len(timeline) - SNAPSHOT_TIMELINE_EVENTS)),
             "alarms": [self._alarm(view, offset_s) for view in station.alarms.views()],
-            "journal": [journal_row(entry) for entry in rows],
+            "journal": [self._journal_row(entry) for entry in rows],
             "arms": self._arms.describe(),
             "consoles": self._consoles(),
         }
@@ -375,7 +354,7 @@ class StateTracker:
         rows = await station.journal.entries(since_id=self._journal_id, limit=UPDATE_JOURNAL_ROWS)
         if rows:
             self._journal_id = rows[-1].id
-            message["journal"] = [journal_row(entry) for entry in rows]
+            message["journal"] = [self._journal_row(entry) for entry in rows]
         timeline = station.countdown.timeline
         if len(timeline) > self._timeline_index:
             message["timeline"] = self._timeline(self._timeline_index)

@@ -91,6 +91,10 @@ class MirroredCountdown:
     def t_now(self) -> float:
         return self.t_s
 
+    def t_at(self, clock_s: float) -> float | None:
+        """Unknown: a mirror sees T as published now, not the count's past starts and stops."""
+        return None
+
     def l_now(self) -> float:
         return self.l_s
 
