@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PADCTL = str(Path(sys.executable).parent / "padctl")
@@ -47,6 +48,13 @@ USERS: dict[str, tuple[str, ...]] = {
     "viewer": ("--role", "viewer"),
     "admin": ("--role", "admin"),
 }
+# A browser test module's marks: slow, bounded, skipped without Debian's Chromium.
+BROWSER_TEST_MARKS = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.timeout(150),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (chromium)"),
+]
 _URL_LINE = re.compile(r"padctl console: (http://\S+)")
 
 
@@ -209,6 +217,15 @@ async def chromium() -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+@asynccontextmanager
+async def server_and_browser(
+    folder: Path, users: Path, *, rate: float
+) -> AsyncIterator[tuple[ConsoleServer, Any]]:
+    """`padctl serve --sim` (as `console_server`) and a headless Chromium to reach it."""
+    async with console_server(folder, users, rate=rate) as server, chromium() as browser:
+        yield server, browser
 
 
 @dataclass
