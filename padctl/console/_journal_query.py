@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from padctl.console._rows import SESSION_KINDS, TAt, journal_row, journal_severity, t_fields
+from padctl.console._rows import (
+    SESSION_KINDS,
+    TAt,
+    journal_row,
+    journal_severity,
+    row_t_s,
+    t_fields,
+)
 from padctl.journal import AsyncJournal, JournalEntry
 from padctl.off_loop import OffLoopWorker
 
@@ -127,7 +134,7 @@ async def run_query(
     page = lines.page(query.limit)
     rows = await worker.run(_rows, page)
     for row in rows:  # T-times on the loop: the count's clocks are the loop's
-        row.update(t_fields("", t_at(row["t_clock_s"])))
+        row.update(t_fields("", row_t_s(journal, t_at, row["id"], row["t_clock_s"])))
     return {
         "rows": rows,
         "more": top > 1 or len(lines.lines) > len(page),

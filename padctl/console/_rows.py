@@ -11,7 +11,7 @@ from typing import Any
 
 from padctl.alarms import AlarmView
 from padctl.countdown import format_t_time
-from padctl.journal import JournalEntry
+from padctl.journal import AsyncJournal, JournalEntry
 
 TAt = Callable[[float], float | None]  # clock s -> T s (None: no count then)
 
@@ -54,13 +54,20 @@ def t_fields(prefix: str, t_s: float | None) -> dict[str, Any]:
     }
 
 
-def journal_row(entry: JournalEntry, t_at: TAt | None = None) -> dict[str, Any]:
+def row_t_s(journal: AsyncJournal, t_at: TAt, entry_id: int, clock_s: float) -> float | None:
+    """The count's T at a journal row's time; None for an earlier run's row (its clock times
+    are that run's clock) or when there was no count."""
+    return t_at(clock_s) if entry_id >= journal.first_id_of_run else None
+
+
+def journal_row(entry: JournalEntry, t_s: float | None = None) -> dict[str, Any]:
+    """A journal row as consoles get it, with the count's T at its time (`t_s`, see row_t_s)."""
     payload = entry.payload
     return {
         "id": entry.id,
         "t_wall": entry.t_wall,
         "t_clock_s": entry.t_clock_s,
-        **t_fields("", None if t_at is None else t_at(entry.t_clock_s)),
+        **t_fields("", t_s),
         "kind": entry.kind,
         "severity": journal_severity(entry.kind, payload),
         "actor": entry.actor,

@@ -12,7 +12,7 @@ from padctl.console._arming import ArmBoard
 from padctl.console._authority import AuthorityBoard
 from padctl.console._catalogue import Catalogue
 from padctl.console._history_query import HistoryReading
-from padctl.console._rows import alarm_row, journal_row
+from padctl.console._rows import alarm_row, journal_row, row_t_s
 from padctl.console._users import Role, User
 from padctl.console._view import ConsoleView
 from padctl.countdown import format_l_time, format_t_time
@@ -153,7 +153,9 @@ class StateTracker:
         return alarm_row(view, offset_s, self._station.countdown.t_at)
 
     def _journal_row(self, entry: JournalEntry) -> dict[str, Any]:
-        return journal_row(entry, self._station.countdown.t_at)
+        station = self._station
+        t_s = row_t_s(station.journal, station.countdown.t_at, entry.id, entry.t_clock_s)
+        return journal_row(entry, t_s)
 
     def countdown(self, plcs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The countdown block: clocks at `at`, state, hold, poll, window, next event."""
