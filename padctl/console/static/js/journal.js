@@ -12,7 +12,7 @@ const SESSION_WORDS = { console_login: "login", console_logout: "logout",
 const SEVERITY_CHOICES = [["", "any severity"], ["warning", "warning and critical"],
   ["critical", "critical only"]];
 const SEVERITIES = { "": [], warning: ["warning", "critical"], critical: ["critical"] };
-const WHY_KEYS = ["reason", "note", "detail"];
+const WHY_KEYS = ["reason", "why", "note", "detail"];
 const QUIET_KEYS = new Set(["command", "args", "code", "request_id", "alarm", "state",
   "priority", ...WHY_KEYS]);
 
