@@ -176,6 +176,11 @@ def test_the_journal_pages_filters_by_severity_and_folds_a_users_logins(desk: De
     assert {"console_refused", "alarm_out_of_service"} <= kinds
     assert "console_login" not in kinds and "console_accepted" not in kinds
     assert {r["severity"] for r in warnings["result"]["rows"]} <= {"warning", "critical"}
+    critical = viewer.command("journal.query", severities=["critical"], limit=500)
+    rows = critical["result"]["rows"]
+    assert rows and {r["severity"] for r in rows} == {"critical"}
+    raised = [r["payload"]["alarm"] for r in rows if r["kind"] == "alarm_activated"]
+    assert "GROUND_POWER-UNCOMMANDED" in raised  # a HIGH alarm raised is critical
 
 
 def test_alarm_moments_read_in_wall_time_and_t_time_at_any_rate(desk: Desk) -> None:

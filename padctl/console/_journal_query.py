@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from padctl.console._rows import (
+    PAYLOAD_SEVERITY_KINDS,
     SESSION_KINDS,
     TAt,
     journal_row,
@@ -40,8 +41,10 @@ class JournalQuery:
             return False
         if self.actor and entry.actor != self.actor:
             return False
-        if self.severities and journal_severity(entry.kind, entry.payload) not in self.severities:
-            return False
+        if self.severities:
+            payload = entry.payload if entry.kind in PAYLOAD_SEVERITY_KINDS else {}
+            if journal_severity(entry.kind, payload) not in self.severities:
+                return False
         if self.text:
             needle = self.text.lower()
             return needle in entry.kind.lower() or needle in entry.payload_json.lower()

@@ -31,6 +31,8 @@ WARNING_KINDS = frozenset(
     }
 )
 SEVERITIES = ("info", "warning", "critical")
+# The kinds whose severity depends on their payload (the others' payloads need no decoding).
+PAYLOAD_SEVERITY_KINDS = frozenset({"alarm_activated", "safing_result"})
 # A user's session rows, folded into one line per user while they come one after another.
 SESSION_KINDS = frozenset({"console_login", "console_logout", "console_session_expired"})
 
