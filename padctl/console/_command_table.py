@@ -202,7 +202,7 @@ async def _journal_query(
 ) -> dict[str, Any]:
     station = desk.station
     query = JournalQuery(**args)
-    return await run_query(station.journal, query, desk.offload, station.countdown.t_at)
+    return await run_query(station.journal, query, desk.offload, station.countdown.clocks.t_at)
 
 
 async def _arm_step(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -150,11 +150,11 @@ class StateTracker:
         }
 
     def _alarm(self, view: AlarmView, offset_s: float) -> dict[str, Any]:
-        return alarm_row(view, offset_s, self._station.countdown.t_at)
+        return alarm_row(view, offset_s, self._station.countdown.clocks.t_at)
 
     def _journal_row(self, entry: JournalEntry) -> dict[str, Any]:
         station = self._station
-        t_s = row_t_s(station.journal, station.countdown.t_at, entry.id, entry.t_clock_s)
+        t_s = row_t_s(station.journal, station.countdown.clocks.t_at, entry.id, entry.t_clock_s)
         return journal_row(entry, t_s)
 
     def countdown(self, plcs: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -124,11 +124,6 @@ class Countdown:
         """The T clock: runs while counting, stopped in holds."""
         return self.clocks.t_now()
 
-    def t_at(self, clock_s: float) -> float | None:
-        """T as it read at clock time `clock_s` (a journal row's, an alarm's), whatever the
-        rate and the holds since; None before this count was loaded."""
-        return self.clocks.t_at(clock_s)
-
     def l_now(self) -> float:
         """The L clock: seconds since the count started; never stops."""
         return self.clocks.l_now()
