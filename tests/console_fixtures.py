@@ -11,8 +11,8 @@ import asyncio
 import itertools
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,12 @@ class ConsoleRig:
             first = socket.receive()
             assert first["type"] == "snapshot", first
             yield socket
+
+    @contextmanager
+    def connect_all(self, names: Iterable[str]) -> Iterator[dict[str, ConsoleSocket]]:
+        """A socket for each user, by name, all closed on leaving."""
+        with ExitStack() as stack:
+            yield {name: stack.enter_context(self.connect(name)) for name in names}
 
     def journal(self, kinds: list[str], socket: ConsoleSocket) -> list[dict[str, Any]]:
         answer = socket.command("journal.query", kinds=kinds, limit=500)

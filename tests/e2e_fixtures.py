@@ -213,6 +213,15 @@ async def chromium() -> AsyncIterator[Any]:
             await browser.close()
 
 
+@asynccontextmanager
+async def server_and_browser(
+    folder: Path, users: Path, *, rate: float
+) -> AsyncIterator[tuple[ConsoleServer, Any]]:
+    """`padctl serve --sim` (as `console_server`) and a headless Chromium to reach it."""
+    async with console_server(folder, users, rate=rate) as server, chromium() as browser:
+        yield server, browser
+
+
 @dataclass
 class Operator:
     """One operator's console: a browser context of their own, its page, its script errors."""

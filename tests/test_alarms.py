@@ -214,3 +214,41 @@ async def test_occurrence_and_acknowledgement_times_and_who_are_kept(
     again = manager.get(HIGH.id)
     assert again.state is AlarmState.UNACK and again.occurred_s > acked.acknowledged_s
     assert (again.acknowledged_s, again.acknowledged_by) == (None, "")
+
+
+async def test_only_an_active_alarm_is_shelved_and_out_of_service_keeps_who_and_why(
+    clock: ManualClock, table: TagTable
+) -> None:
+    """Shelving hides an alarm someone is looking at: one in NORMAL is refused and stays
+    NORMAL. An alarm out of service says who took it out and why until it is back."""
+    manager = AlarmManager(clock=clock, journal=None, table=table)
+    manager.define(HIGH)
+    with pytest.raises(AlarmError, match="only an active alarm may be shelved; it is NORMAL"):
+        await manager.shelve(HIGH.id, actor="op", duration_s=60, note="known bad transducer")
+    assert manager.get(HIGH.id).state is AlarmState.NORMAL
+    assert manager.get(HIGH.id).shelved_until_s is None
+    out = await manager.remove_from_service(HIGH.id, actor="maint", note="transducer swap")
+    assert (out.out_of_service_by, out.out_of_service_note) == ("maint", "transducer swap")
+    back = await manager.return_to_service(HIGH.id, actor="maint", note="swapped")
+    assert (back.state, back.out_of_service_by, back.out_of_service_note) == (
+        AlarmState.NORMAL,
+        "",
+        "",
+    )
+
+
+async def test_occurrence_and_acknowledgement_carry_their_wall_times(
+    clock: ManualClock, table: TagTable
+) -> None:
+    """The pad clock may run faster than the wall: the moments are kept in wall time too."""
+    manager = AlarmManager(clock=clock, journal=None, table=table)
+    manager.define(HIGH)
+    _step(manager, table, clock, 6.0, 3.0)
+    raised = manager.get(HIGH.id)
+    wall_offset_s = clock.wall_now() - clock.now()
+    assert raised.occurred_s is not None and raised.acknowledged_wall_s is None
+    assert raised.occurred_wall_s == raised.occurred_s + wall_offset_s
+    clock.advance(10.0)
+    acked = await manager.acknowledge(HIGH.id, actor="carol")
+    assert acked.acknowledged_wall_s == clock.wall_now()
+    assert acked.occurred_wall_s == raised.occurred_wall_s

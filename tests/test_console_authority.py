@@ -81,10 +81,22 @@ TABLE: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {"alarm_id": "GROUND_POWER-FAULT"},
         expect(F, **dict.fromkeys(CREW, "alarm")),
     ),
+    # Shelving: a safety officer, or the holder of the alarm's subsystem (op_power holds
+    # ground_power, not water_deluge); and only an active alarm (this one is NORMAL).
     (
         "alarm.shelve",
         {"alarm_id": "WATER_DELUGE-FAULT", "duration_s": 600, "note": "sensor work"},
-        expect(F, **dict.fromkeys(CREW, "accepted")),
+        expect(F, op_power="no_authority", op_power2="no_authority", so="alarm"),
+    ),
+    (
+        "alarm.out_of_service",
+        {"alarm_id": "WATER_DELUGE-FAULT", "note": "sensor work"},
+        expect(F, admin1="accepted"),
+    ),
+    (
+        "alarm.in_service",
+        {"alarm_id": "GROUND_POWER-FAULT", "note": "sensor replaced"},
+        expect(F, admin1="alarm"),
     ),
     (
         "alarm.unshelve",
@@ -112,6 +124,9 @@ def undo(socket: ConsoleSocket, command: str, args: dict[str, Any], answer: dict
     elif answer["type"] == "accepted" and command == "alarm.shelve":
         unshelved = socket.command("alarm.unshelve", alarm_id=args["alarm_id"])
         assert unshelved["type"] == "accepted", unshelved
+    elif answer["type"] == "accepted" and command == "alarm.out_of_service":
+        back = socket.command("alarm.in_service", alarm_id=args["alarm_id"], note="undo")
+        assert back["type"] == "accepted", back
 
 
 def test_every_role_against_every_command_class(

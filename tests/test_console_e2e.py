@@ -19,8 +19,8 @@ from playwright.async_api import expect
 
 from tests.e2e_fixtures import (
     ARTIFACTS,
-    CHROMIUM,
     Operator,
+    browser_marks,
     chromium,
     console_server,
     make_users_file,
@@ -28,12 +28,7 @@ from tests.e2e_fixtures import (
     wait_until,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.timeout(150),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (chromium)"),
-]
+pytestmark = browser_marks(timeout_s=150)
 
 RATE = 20.0  # the five-minute test count in about fifteen seconds
 WAIT_MS = 20_000  # bounded waits in the browser (wall time)
@@ -238,18 +233,18 @@ async def test_operators_share_the_clock_a_viewer_is_refused_and_arms_need_a_sec
         await expect(tc.page.locator("#arms")).to_be_hidden(timeout=WAIT_MS)
         await server.inject("unoverride RG1-VV-101-ZSO")
 
-        # An alarm shelved for a chosen time: the note is required (the page says so, and sends
-        # nothing without it).
+        # An alarm shelved for a chosen time, by the holder of its subsystem's authority: the
+        # note is required (the page says so, and sends nothing without it).
         await server.inject("override HDC-M-701-CLAMPED 0")
-        await tc.show("alarms")
-        alarm = tc.page.locator('tr[data-alarm="HOLD_DOWNS-UNCOMMANDED"]')
+        await pads.show("alarms")
+        alarm = pads.page.locator('tr[data-alarm="HOLD_DOWNS-UNCOMMANDED"]')
         await expect(alarm).to_have_attribute("data-state", "UNACK", timeout=WAIT_MS)
         await alarm.locator('[data-field="duration"]').select_option(label="15 min")
         await alarm.locator('[data-action="shelve"]').click()
-        await _answered(tc, "a note is required (not sent)")
+        await _answered(pads, "a note is required (not sent)")
         await alarm.locator('[data-field="note"]').fill("clamp 1 switch under repair")
         await alarm.locator('[data-action="shelve"]').click()
-        await _answered(tc, "shelve HOLD_DOWNS-UNCOMMANDED: accepted")
+        await _answered(pads, "shelve HOLD_DOWNS-UNCOMMANDED: accepted")
         await expect(alarm).to_have_attribute("data-state", "SHELVED", timeout=WAIT_MS)
         await expect(alarm.locator(".shelf-left")).to_contain_text("min more")
         await server.inject("unoverride HDC-M-701-CLAMPED")

@@ -155,3 +155,13 @@ def test_endpoint_rewrite_keeps_everything_else(tmp_path: Path) -> None:
     assert moved.tags == definition.tags
     with pytest.raises(KeyError, match="NOPE"):
         definition.with_plc_endpoint("NOPE", host="127.0.0.1", port=1)
+
+
+def test_alarm_shelving_limit_has_a_default_and_is_validated(tmp_path: Path) -> None:
+    default = load_pad_definition(write_definition(tmp_path, MODBUS_TEST_PAD))
+    assert default.alarms.max_shelve_s == 2 * 3600.0
+    text = MODBUS_TEST_PAD.replace("\nplcs:", "\nalarms: {max_shelve_s: 900}\nplcs:", 1)
+    assert load_pad_definition(write_definition(tmp_path, text)).alarms.max_shelve_s == 900
+    broken = text.replace("max_shelve_s: 900", "max_shelve_s: -5")
+    problems = _problems(tmp_path, broken)
+    assert any("alarms.max_shelve_s" in p and "greater than 0" in p for p in problems), problems

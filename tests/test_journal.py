@@ -484,3 +484,17 @@ async def test_the_wall_time_column_is_real_utc_whatever_the_clock_rate(
     written = datetime.fromisoformat(entry.t_wall)
     assert written.tzinfo == UTC
     assert before <= written <= after
+
+
+async def test_a_journal_knows_the_first_row_of_this_run(tmp_path: Path) -> None:
+    """Clock times are one run's own (a restarted clock starts afresh): a reader that maps a
+    row's clock time to the count's T must know which rows this run wrote."""
+    journal_path = tmp_path / "journal.sqlite"
+    async with await AsyncJournal.open(journal_path, clock=ScaledClock()) as journal:
+        assert journal.first_id_of_run == 1
+        for n in range(3):
+            await journal.append("note", {"n": n}, actor="op")
+    async with await AsyncJournal.open(journal_path, clock=ScaledClock()) as journal:
+        assert journal.first_id_of_run == 4
+        entry = await journal.append("note", {"n": 3}, actor="op")
+        assert entry.id == journal.first_id_of_run

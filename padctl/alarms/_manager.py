@@ -46,6 +46,10 @@ class AlarmView:
     occurred_s: float | None = None  # clock seconds it last became active (annunciated)
     acknowledged_s: float | None = None  # ... and that occurrence was acknowledged
     acknowledged_by: str = ""
+    occurred_wall_s: float | None = None  # the same moments in real wall time (epoch s)
+    acknowledged_wall_s: float | None = None
+    out_of_service_by: str = ""  # who took it out of service, and why
+    out_of_service_note: str = ""
 
 
 class Alarm:
@@ -63,6 +67,10 @@ class Alarm:
         self.occurred_s: float | None = None
         self.acknowledged_s: float | None = None
         self.acknowledged_by = ""
+        self.occurred_wall_s: float | None = None
+        self.acknowledged_wall_s: float | None = None
+        self.out_of_service_by = ""
+        self.out_of_service_note = ""
 
     def view(self) -> AlarmView:
         return AlarmView(
@@ -77,6 +85,10 @@ class Alarm:
             occurred_s=self.occurred_s,
             acknowledged_s=self.acknowledged_s,
             acknowledged_by=self.acknowledged_by,
+            occurred_wall_s=self.occurred_wall_s,
+            acknowledged_wall_s=self.acknowledged_wall_s,
+            out_of_service_by=self.out_of_service_by,
+            out_of_service_note=self.out_of_service_note,
         )
 
     def debounce(self, raw_active: bool, now_s: float) -> bool | None:
@@ -268,6 +280,7 @@ class AlarmManager:
         alarm = self._alarm(alarm_id)
         self._operate(alarm, "acknowledge")
         alarm.acknowledged_s, alarm.acknowledged_by = self._clock.now(), actor
+        alarm.acknowledged_wall_s = self._clock.wall_now()
         await self._journal_action("alarm_acknowledged", alarm, actor, note)
         return alarm.view()
 
@@ -278,6 +291,10 @@ class AlarmManager:
             raise AlarmError(f"shelve {alarm_id}: duration must be above 0 s, got {duration_s}")
         if not note.strip():
             raise AlarmError(f"shelve {alarm_id}: a reason is required")
+        if alarm.state is AlarmState.NORMAL:
+            raise AlarmError(
+                f"shelve {alarm_id}: only an active alarm may be shelved; it is NORMAL"
+            )
         self._operate(alarm, "shelve")
         alarm.shelved_until_s = self._clock.now() + duration_s
         await self._journal_action("alarm_shelved", alarm, actor, note, duration_s=duration_s)
@@ -296,12 +313,14 @@ class AlarmManager:
         if not note.strip():
             raise AlarmError(f"remove {alarm_id} from service: a reason is required")
         self._operate(alarm, "remove_from_service")
+        alarm.out_of_service_by, alarm.out_of_service_note = actor, note.strip()
         await self._journal_action("alarm_out_of_service", alarm, actor, note)
         return alarm.view()
 
     async def return_to_service(self, alarm_id: str, *, actor: str, note: str = "") -> AlarmView:
         alarm = self._alarm(alarm_id)
         self._operate(alarm, "return_to_service")
+        alarm.out_of_service_by, alarm.out_of_service_note = "", ""
         self._reannunciate(alarm)
         await self._journal_action("alarm_in_service", alarm, actor, note)
         return alarm.view()
@@ -332,6 +351,7 @@ class AlarmManager:
         alarm.since_s = self._clock.now()
         if event.event.name == "activate":  # a new occurrence, not yet acknowledged
             alarm.occurred_s, alarm.acknowledged_s, alarm.acknowledged_by = alarm.since_s, None, ""
+            alarm.occurred_wall_s, alarm.acknowledged_wall_s = self._clock.wall_now(), None
         view = alarm.view()
         log.info(
             "alarm_state",

@@ -19,6 +19,7 @@ from padctl.off_loop import OffLoopWorker
 from padctl.station import Station
 
 MAX_TEXT = 500
+CREW = frozenset({Role.SUBSYSTEM_OPERATOR, Role.TEST_CONDUCTOR, Role.SAFETY_OFFICER})
 
 
 class BadRequest(Exception):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from padctl.console._catalogue import Arg, BadRequest, text, text_value
+from padctl.console._rows import SEVERITIES as SEVERITY_NAMES
 from padctl.countdown import STEP_CHOICES
 from padctl.subsystems import Mode
-
-MAX_SHELVE_S = 8 * 3600.0
 
 
 def _subsystem(args: dict[str, Any], subsystems: tuple[str, ...]) -> str:
@@ -38,20 +37,25 @@ def _mode(args: dict[str, Any], _subsystems: tuple[str, ...]) -> str:
     return mode
 
 
-def _duration(args: dict[str, Any], _subsystems: tuple[str, ...]) -> float:
-    duration = args.get("duration_s")
-    if isinstance(duration, bool) or not isinstance(duration, int | float):
-        raise BadRequest("argument 'duration_s' must be a number of seconds")
-    if not 0 < duration <= MAX_SHELVE_S:
-        raise BadRequest(f"duration_s must be above 0 and at most {MAX_SHELVE_S:g} s")
-    return float(duration)
-
-
 def _kinds(args: dict[str, Any], _subsystems: tuple[str, ...]) -> tuple[str, ...]:
     kinds = args.get("kinds") or []
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise BadRequest("argument 'kinds' must be a list of journal kinds")
     return tuple(kinds)
+
+
+def _severities(args: dict[str, Any], _subsystems: tuple[str, ...]) -> tuple[str, ...]:
+    severities = args.get("severities") or []
+    if not isinstance(severities, list) or not all(s in SEVERITY_NAMES for s in severities):
+        raise BadRequest(f"argument 'severities' must be a list of {', '.join(SEVERITY_NAMES)}")
+    return tuple(severities)
+
+
+def _fold_sessions(args: dict[str, Any], _subsystems: tuple[str, ...]) -> bool:
+    fold = args.get("fold_sessions", False)
+    if not isinstance(fold, bool):
+        raise BadRequest("argument 'fold_sessions' must be true or false")
+    return fold
 
 
 def _limit(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int:
@@ -70,8 +74,6 @@ def _before_id(args: dict[str, Any], _subsystems: tuple[str, ...]) -> int | None
     return before_id
 
 
-ALARM_ID = text("alarm_id", "`alarm_id`", required=True)
-NOTE = text("note")
 ARM_ID = text("arm_id", "`arm_id`", required=True)
 
 
@@ -95,7 +97,8 @@ STEP_CHOICE = Arg(
 
 GO = Arg("go", _go, "`go` (bool)")
 MODE = Arg("mode", _mode, "`mode` (`AUTO`, `MANUAL`, `OUT_OF_SERVICE`)")
-DURATION = Arg("duration_s", _duration, "`duration_s` (pad clock s, > 0, at most 8 h)")
 KINDS = Arg("kinds", _kinds, "`kinds` (list)")
 BEFORE_ID = Arg("before_id", _before_id, "`before_id`")
-LIMIT = Arg("limit", _limit, "`limit` (1-500, default 100) — all optional")
+SEVERITIES = Arg("severities", _severities, "`severities` (list of `info`, `warning`, `critical`)")
+LIMIT = Arg("limit", _limit, "`limit` (1-500, default 100)")
+FOLD_SESSIONS = Arg("fold_sessions", _fold_sessions, "`fold_sessions` (bool) — all optional")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from padctl.console._alarm_commands import ALARM_COMMANDS
 from padctl.console._catalogue import (
+    CREW,
     Arming,
     Authority,
     Catalogue,
@@ -20,15 +22,14 @@ from padctl.console._catalogue import (
     text,
 )
 from padctl.console._command_args import (
-    ALARM_ID,
     ARM_ID,
     BEFORE_ID,
-    DURATION,
+    FOLD_SESSIONS,
     GO,
     KINDS,
     LIMIT,
     MODE,
-    NOTE,
+    SEVERITIES,
     STEP_CHOICE,
     SUBSYSTEM,
     reason,
@@ -39,7 +40,6 @@ from padctl.console._users import Role, User
 from padctl.subsystems import Mode
 
 R = Role
-CREW = frozenset({R.SUBSYSTEM_OPERATOR, R.TEST_CONDUCTOR, R.SAFETY_OFFICER})
 EVERYONE = frozenset(Role)
 CONDUCTOR = frozenset({R.TEST_CONDUCTOR})
 OPERATOR = frozenset({R.SUBSYSTEM_OPERATOR})
@@ -139,31 +139,12 @@ async def _authority_release(
     return {"subsystem": subsystem, "holder": None}
 
 
-async def _alarm_acknowledge(
-    desk: Desk, user: User, actor: str, args: dict[str, Any]
-) -> dict[str, Any]:
-    await desk.station.alarms.acknowledge(args["alarm_id"], actor=actor, note=args["note"])
-    return {}
-
-
-async def _alarm_shelve(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
-    await desk.station.alarms.shelve(
-        args["alarm_id"], actor=actor, duration_s=args["duration_s"], note=args["note"]
-    )
-    return {}
-
-
-async def _alarm_unshelve(
-    desk: Desk, user: User, actor: str, args: dict[str, Any]
-) -> dict[str, Any]:
-    await desk.station.alarms.unshelve(args["alarm_id"], actor=actor, note=args["note"])
-    return {}
-
-
 async def _journal_query(
     desk: Desk, user: User, actor: str, args: dict[str, Any]
 ) -> dict[str, Any]:
-    return await run_query(desk.station.journal, JournalQuery(**args), desk.offload)
+    station = desk.station
+    query = JournalQuery(**args)
+    return await run_query(station.journal, query, desk.offload, station.countdown.clocks.t_at)
 
 
 async def _arm_step(desk: Desk, user: User, actor: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -282,32 +263,24 @@ CONSOLE_COMMANDS = (
         (SUBSYSTEM,),
         who="the holder; admin (force release)",
     ),
-    ConsoleCommand("alarm.acknowledge", CREW, _alarm_acknowledge, (ALARM_ID, NOTE)),
-    ConsoleCommand(
-        "alarm.shelve",
-        CREW,
-        _alarm_shelve,
-        (
-            ALARM_ID,
-            DURATION,
-            text("note", "`note` (required)", required=True),
-        ),
-    ),
-    ConsoleCommand("alarm.unshelve", CREW, _alarm_unshelve, (ALARM_ID, NOTE)),
+    *ALARM_COMMANDS,
     ConsoleCommand(
         "journal.query",
         EVERYONE,
         _journal_query,
         (
             KINDS,
+            SEVERITIES,
             text("actor", "`actor`"),
             text("text", "`text`"),
             BEFORE_ID,
             LIMIT,
+            FOLD_SESSIONS,
         ),
         journaled=False,
         who="everyone",
-        answer='`result: {"rows": [JOURNAL_ROW...], "more": bool}` newest first',
+        answer='`result: {"rows": [JOURNAL_ROW...], "more": bool, "next_before_id": id}` '
+        "newest first",
     ),
     ConsoleCommand(
         "arm.confirm",

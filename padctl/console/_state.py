@@ -14,6 +14,7 @@ from padctl.console._catalogue import Catalogue
 from padctl.console._countdown_block import countdown_block
 from padctl.console._devices import subsystem_devices
 from padctl.console._history_query import HistoryReading
+from padctl.console._rows import alarm_row, journal_row, row_t_s
 from padctl.console._users import Role, User
 from padctl.console._view import ConsoleView
 from padctl.countdown import format_l_time, format_t_time
@@ -41,17 +42,6 @@ def finite(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def journal_row(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "t_wall": entry.t_wall,
-        "t_clock_s": entry.t_clock_s,
-        "kind": entry.kind,
-        "actor": entry.actor,
-        "payload": entry.payload,
-    }
 
 
 class StateTracker:
@@ -165,22 +155,12 @@ class StateTracker:
         }
 
     def _alarm(self, view: AlarmView, offset_s: float) -> dict[str, Any]:
-        return {
-            "id": view.id,
-            "message": view.message,
-            "priority": view.priority.name,
-            "priority_level": int(view.priority),
-            "state": view.state.value,
-            "condition_active": view.condition_active,
-            "since": view.since_s + offset_s,
-            "occurred": None if view.occurred_s is None else view.occurred_s + offset_s,
-            "acknowledged": None if view.acknowledged_s is None else view.acknowledged_s + offset_s,
-            "acknowledged_by": view.acknowledged_by,
-            "shelved_until": None
-            if view.shelved_until_s is None
-            else view.shelved_until_s + offset_s,
-            "detail": view.detail,
-        }
+        return alarm_row(view, offset_s, self._station.countdown.clocks.t_at)
+
+    def _journal_row(self, entry: JournalEntry) -> dict[str, Any]:
+        station = self._station
+        t_s = row_t_s(station.journal, station.countdown.clocks.t_at, entry.id, entry.t_clock_s)
+        return journal_row(entry, t_s)
 
     def countdown(self, plcs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The countdown block (`countdown_block`)."""
@@ -238,6 +218,7 @@ class StateTracker:
                 "update_period_wall_s": self._settings.update_period_wall_s,
                 "clock_stale_after_wall_s": self._settings.clock_stale_after_wall_s,
                 "arm_timeout_wall_s": self._arms.timeout_wall_s,
+                "max_shelve_s": station.definition.alarms.max_shelve_s,
                 "rate": station.clock.rate,
                 "simulated": self._settings.simulated,
                 "training": self._settings.training,
@@ -278,7 +259,7 @@ class StateTracker:
             "countdown": self.countdown(plcs),
             "timeline": self._timeline(max(0, len(timeline) - SNAPSHOT_TIMELINE_EVENTS)),
             "alarms": [self._alarm(view, offset_s) for view in station.alarms.views()],
-            "journal": [journal_row(entry) for entry in rows],
+            "journal": [self._journal_row(entry) for entry in rows],
             "arms": self._arms.describe(),
             "consoles": self._consoles(),
         }
@@ -325,7 +306,7 @@ class StateTracker:
         rows = await station.journal.entries(since_id=self._journal_id, limit=UPDATE_JOURNAL_ROWS)
         if rows:
             self._journal_id = rows[-1].id
-            message["journal"] = [journal_row(entry) for entry in rows]
+            message["journal"] = [self._journal_row(entry) for entry in rows]
         timeline = station.countdown.timeline
         if len(timeline) > self._timeline_index:
             message["timeline"] = self._timeline(self._timeline_index)

@@ -59,6 +59,12 @@ class PlantView(Protocol):
     def pace(self) -> PaceView: ...
 
 
+class PastT(Protocol):
+    def t_at(self, clock_s: float) -> float | None:
+        """T as it read at clock time `clock_s` (None: unknown)."""
+        ...
+
+
 class CountdownView(Protocol):
     @property
     def state(self) -> CountState: ...
@@ -72,6 +78,8 @@ class CountdownView(Protocol):
     def l_now(self) -> float: ...
     @property
     def faulted_steps(self) -> list[FaultedStep]: ...
+    @property
+    def clocks(self) -> PastT: ...
 
 
 class AlarmsView(Protocol):

@@ -9,6 +9,7 @@ from padctl.definition._loader import (
 from padctl.definition._model import (
     Actuator,
     ActuatorKind,
+    AlarmSettings,
     Heartbeat,
     HistorySettings,
     Mechanism,
@@ -28,6 +29,7 @@ from padctl.definition._model import (
 __all__ = [
     "Actuator",
     "ActuatorKind",
+    "AlarmSettings",
     "DefinitionError",
     "Heartbeat",
     "HistorySettings",

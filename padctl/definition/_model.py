@@ -259,11 +259,19 @@ class HistorySettings(_Strict):
     deadband_pct: float = Field(default=0.1, ge=0, le=100)
 
 
+class AlarmSettings(_Strict):
+    """How the pad's alarms may be handled from a console (pad clock seconds)."""
+
+    # The longest an alarm may be shelved: past it, the alarm is annunciated again.
+    max_shelve_s: float = Field(default=2 * 3600.0, gt=0, le=24 * 3600.0)
+
+
 class PadDefinition(_Strict):
     pad: str
     description: str = ""
     station: StationSettings = StationSettings()
     history: HistorySettings = HistorySettings()
+    alarms: AlarmSettings = AlarmSettings()
     plcs: list[Plc] = Field(min_length=1)
     tags: list[Tag] = Field(min_length=1)
     actuators: list[Actuator] = Field(default_factory=list)

@@ -46,6 +46,9 @@ class AsyncJournal:
             name=READER_THREAD_NAME, opener=self._open_reader, closer=_close_connection
         )
         self._state = "new"
+        # The first row this opening writes: rows before it are an earlier run's, whose clock
+        # times are that run's clock (a reader mapping them to the count's T must not).
+        self.first_id_of_run = 1
         self._failure_listeners: list[Callable[[BaseException], None]] = []
 
     @classmethod
@@ -76,6 +79,8 @@ class AsyncJournal:
             self._state = "closed"
             raise
         self._state = "open"
+        last = await self.last_entry()
+        self.first_id_of_run = (last.id if last else 0) + 1
 
     def append(
         self, kind: str, payload: Mapping[str, object], *, actor: str

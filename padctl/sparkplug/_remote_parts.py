@@ -72,6 +72,13 @@ class MirroredSubsystem:
         self.last_fault = _text(values, f"{name}/Fault")
 
 
+class UnknownPastT:
+    """A mirror sees T as published now, not the count's past starts and stops."""
+
+    def t_at(self, clock_s: float) -> float | None:
+        return None
+
+
 @dataclass
 class MirroredCountdown:
     """The count's state, T and L clocks (as last published) and hold reason."""
@@ -82,6 +89,7 @@ class MirroredCountdown:
     timeline: Sequence[CountEvent] = ()  # the pad publishes no timeline events
     t_s: float = 0.0
     l_s: float = 0.0
+    clocks: UnknownPastT = field(default_factory=UnknownPastT)  # T at a past moment
 
     def __post_init__(self) -> None:
         self.t_s = self.sequence.start_t_s
