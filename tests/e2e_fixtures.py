@@ -1,5 +1,5 @@
 """The console end to end: `padctl serve --sim` as a child process, Debian's Chromium driven
-by Playwright, users made with `padctl users add`.
+by Playwright, users made as `padctl users add` makes them.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+
+from padctl.console import Role, UsersFile
+from padctl.subsystems import ALL_SPECS
 
 REPO = Path(__file__).resolve().parents[1]
 PADCTL = str(Path(sys.executable).parent / "padctl")
@@ -41,28 +43,32 @@ PASSWORD = "e2e-Password-42"
 PAD_SYSTEMS = (
     "ground_power,water_deluge,fire_suppression,erector,cable_mast,hold_downs,vehicle_interface"
 )
-# name -> the `padctl users add` options after the name
-USERS: dict[str, tuple[str, ...]] = {
-    "conductor": ("--role", "test_conductor"),
-    "padsystems": ("--role", "subsystem_operator", "--subsystems", PAD_SYSTEMS),
-    "propellants": ("--role", "subsystem_operator", "--subsystems", "kerosene_loading"),
-    "viewer": ("--role", "viewer"),
-    "admin": ("--role", "admin"),
+# name -> the user's role and subsystems (as `padctl users add NAME --role R --subsystems S`)
+USERS: dict[str, tuple[Role, str]] = {
+    "conductor": (Role.TEST_CONDUCTOR, ""),
+    "padsystems": (Role.SUBSYSTEM_OPERATOR, PAD_SYSTEMS),
+    "propellants": (Role.SUBSYSTEM_OPERATOR, "kerosene_loading"),
+    "viewer": (Role.VIEWER, ""),
+    "admin": (Role.ADMIN, ""),
 }
 _URL_LINE = re.compile(r"padctl console: (https?://\S+)")
 
 
 def make_users_file(path: Path, names: tuple[str, ...] = tuple(USERS)) -> Path:
-    """The users file, made as an operator makes it: `padctl users add ... --password-stdin`."""
+    """The users file, made by what `padctl users add NAME --role R --subsystems S` does (the
+    command itself, from its own process, is tests/test_cli_users.py's): in this process, as
+    a process start per user cost a CPU second each."""
+    users = UsersFile.load(path)
     for name in names:
-        subprocess.run(
-            [PADCTL, "users", "add", name, *USERS[name], "--password-stdin", "--users", str(path)],
-            input=PASSWORD + "\n",
-            text=True,
-            capture_output=True,
-            check=True,
-            timeout=30,
+        role, subsystems = USERS[name]
+        users.add(
+            name,
+            role=role,
+            password=PASSWORD,
+            subsystems=tuple(part for part in subsystems.split(",") if part),
+            known_subsystems=tuple(spec.name for spec in ALL_SPECS),
         )
+    users.save()
     return path
 
 

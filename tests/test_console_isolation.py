@@ -25,8 +25,8 @@ from argon2 import PasswordHasher
 
 from padctl.clock import next_loop_turn
 from padctl.console import Role, User, UsersFile
-from padctl.console._auth import LoginThrottle
 from padctl.console._encode import PIECE_ITEMS, encode, encode_in_pieces, is_heavy
+from padctl.console._login_throttle import LoginThrottle
 from padctl.console._ws import Client
 from padctl.off_loop import NICE, OffLoopWorker
 from tests.console_fixtures import station_source
@@ -81,8 +81,8 @@ async def test_failed_logins_from_many_clients_leave_the_loop_alone(tmp_path: Pa
 
 
 async def test_guesses_at_once_still_meet_the_lockout() -> None:
-    """Hashing off the loop lets attempts overlap; they still take turns, so a name or an
-    address gets exactly `max_failures` guesses before the lockout, as before."""
+    """Hashing off the loop lets attempts overlap; they still take turns, so a name at an
+    address gets exactly its free guesses before it must wait, as before."""
     throttle = LoginThrottle(time.monotonic)
     worker = OffLoopWorker("test-passwords")
     verified = 0
@@ -96,18 +96,19 @@ async def test_guesses_at_once_still_meet_the_lockout() -> None:
     async def verify() -> User | None:
         return await worker.run(wrong_password)
 
-    keys = ("user:tc", "address:10.0.0.9")
-    verdicts = await asyncio.gather(*(throttle.attempt(keys, verify) for _ in range(8)))
-    assert verified == throttle.max_failures == 5
+    verdicts = await asyncio.gather(*(throttle.attempt("tc", "10.0.0.9", verify) for _ in range(8)))
+    assert verified == throttle.policy.free_failures_per_pair == 5
     assert [v.retry_after_s > 0 for v in verdicts] == [False] * 5 + [True] * 3
     assert all(v.user is None for v in verdicts)
-    assert (await throttle.attempt(("user:tc", "address:10.0.0.1"), verify)).retry_after_s > 0
+    assert (await throttle.attempt("tc", "10.0.0.9", verify)).retry_after_s > 0
     user = User("so", Role.SAFETY_OFFICER)
 
     async def right_password() -> User | None:
         return user
 
-    assert (await throttle.attempt(("user:so", "address:10.0.0.1"), right_password)).user is user
+    # The same user from another address, and another user at the same one, are heard.
+    assert (await throttle.attempt("tc", "10.0.0.1", verify)).retry_after_s == 0
+    assert (await throttle.attempt("so", "10.0.0.9", right_password)).user is user
 
 
 async def test_the_worker_runs_jobs_in_order_on_a_thread_below_the_loop() -> None:
