@@ -192,6 +192,9 @@ class Station:
         for subsystem in self.subsystems.values():
             await subsystem.start()
             stack.push_async_callback(subsystem.stop)
+        # The rules command the subsystems, so they stop first: a rule acting after its
+        # subsystem stopped left that command's confirmation running past the station.
+        stack.push_async_callback(supervisor.stop_task, "automatic-rules")
         countdown = Countdown(
             sequence=self.sequence,
             subsystems=self.subsystems,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +174,29 @@ async def test_a_stall_of_padctls_own_loop_is_not_every_plcs_silence(rig: Statio
     stale = station.stale_plcs()
     assert stale == [plc.id for plc in station.definition.plcs], stale
     await rig.until(lambda: rig.alarm_active("PLC-PROP-LINK"), "PROP link alarm")
+
+
+async def test_the_automatic_rules_stop_before_the_subsystems_they_command(
+    rig: StationRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in full suite runs (test_instructor_controls_and_their_refusals): the fire rule
+    released the agent while the station stopped, after fire_suppression had stopped, and the
+    command's confirmation task outlived the station. Each subsystem now stops only once the
+    rules can no longer command it."""
+    station = rig.station
+    assert "automatic-rules" in station.supervisor.tasks
+    rules_running_at_stop: list[bool] = []
+    for subsystem in station.subsystems.values():
+        stop = subsystem.watch.stop  # a subsystem's stop ends with its actuator watch's
+
+        async def recorded_stop(stop: Callable[[], Awaitable[None]] = stop) -> None:
+            rules_running_at_stop.append("automatic-rules" in station.supervisor.tasks)
+            await stop()
+
+        monkeypatch.setattr(subsystem.watch, "stop", recorded_stop)
+    await station.stop()
+    assert len(rules_running_at_stop) == len(station.subsystems)
+    assert not any(rules_running_at_stop)
 
 
 async def test_safing_attempts_every_output_and_reports_each(

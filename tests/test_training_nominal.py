@@ -11,7 +11,7 @@ from padctl.cli._scenarios import CHECKPOINTS_DIR, load_scenario
 from padctl.cli._train import TEAM, train
 from padctl.training import Autopilot, TrainingSession, TrainOptions
 
-pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.whole_count, pytest.mark.timeout(300)]
 
 DATA = Path(__file__).resolve().parent / "data" / "training"
 # LOOP-LAG judges the machine, not the pad or the restore: beside the rest of the suite on two
