@@ -65,6 +65,8 @@ class Clock(Protocol):
 _SHARED = struct.Struct("<Qddd")  # the anchor: sequence, wall, clock, rate (owner writes)
 _LAG = struct.Struct("<d")  # after it: the follower's loop lag, wall seconds (follower writes)
 _SHARED_FILE_SIZE = _SHARED.size + _LAG.size
+_SPIN_TRIES = 20  # a write is two packs of 32 bytes: more tries mean the owner is off the CPU
+_YIELD_WALL_S = 0.0002  # then the reader gives the CPU up between tries
 
 
 class _RealWall:
@@ -204,10 +206,19 @@ class _SharedAnchor:
         _SHARED.pack_into(self._view, 0, self._sequence, anchor_wall_s, anchor_clock_s, rate)
 
     def read(self) -> tuple[float, float, float]:
+        """The anchor as last written whole. While the owner is between its two writes (it
+        may be descheduled right there), the reader waits for it off the CPU: a reader that
+        spun held the simulator's whole loop still (434 ms in a suite run), and as the
+        simulator runs ahead of padctl (`simulators.remote`), its spin kept the owner it
+        waited for off the CPU."""
+        tries = 0
         while True:
             sequence, anchor_wall_s, anchor_clock_s, rate = _SHARED.unpack_from(self._view, 0)
             if sequence % 2 == 0 and _SHARED.unpack_from(self._view, 0)[0] == sequence:
                 return anchor_wall_s, anchor_clock_s, rate
+            tries += 1
+            if tries > _SPIN_TRIES:
+                time.sleep(_YIELD_WALL_S)
 
     def write_lag(self, lag_wall_s: float) -> None:
         _LAG.pack_into(self._view, _SHARED.size, lag_wall_s)  # one aligned double

@@ -9,12 +9,14 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import structlog
 
+from padctl import clock as clock_module
 from padctl.cli._simulated import simulated_pad
 from padctl.clock import (
     Deadline,
@@ -78,6 +80,42 @@ def test_a_follower_clock_in_another_process_reads_the_same_time(tmp_path: Path)
         follower.close()
         clock.close()
     assert not (tmp_path / "clock").exists()
+
+
+def test_a_follower_waits_off_the_cpu_for_an_owner_stopped_between_its_writes(
+    tmp_path: Path,
+) -> None:
+    """Found in a fresh-clone suite run: the simulator's loop stood still 434 ms (no garbage
+    collection in it) as the rate governor changed the rate, and all four Modbus PLCs went
+    unanswered. The owner writes the shared anchor twice (odd sequence, then even); when it
+    was descheduled between the writes, the follower spun on the CPU until it came back, and
+    at the simulator's better priority that spin kept the owner off the CPU. The follower
+    now waits for the owner off the CPU, and still never reads a half-written anchor."""
+    owner = ScaledClock(200.0, share_path=tmp_path / "clock")
+    follower = FollowerClock(tmp_path / "clock")
+    view = owner._share._view  # type: ignore[union-attr]  # the owner stopped mid-write:
+    sequence, *_ = clock_module._SHARED.unpack_from(view, 0)
+    clock_module._SHARED.pack_into(view, 0, sequence + 1, 0.0, 0.0, 5.0)
+    read: list[float] = []
+    cpu_s: list[float] = []
+
+    def reader() -> None:
+        started_cpu_s = time.thread_time()
+        read.append(follower.rate)
+        cpu_s.append(time.thread_time() - started_cpu_s)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    try:
+        thread.start()
+        thread.join(0.3)  # the owner stays off the CPU this long (wall time, on purpose)
+        assert thread.is_alive() and not read  # nothing half-written was read
+    finally:  # the owner comes back and finishes its write
+        clock_module._SHARED.pack_into(view, 0, sequence + 2, 0.0, 0.0, 5.0)
+        thread.join(5.0)
+        follower.close()
+        owner.close()
+    assert read == [5.0]  # the anchor as the owner finished it
+    assert cpu_s[0] < 0.1, cpu_s  # waiting, not spinning through the owner's 0.3 s
 
 
 async def test_a_deadline_gives_the_wire_its_wall_time_after_the_clock_time() -> None:
