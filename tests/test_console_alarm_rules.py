@@ -227,7 +227,9 @@ def test_alarm_moments_read_in_wall_time_and_t_time_at_any_rate(desk: Desk) -> N
     t_apart_s = entry["acknowledged_t_s"] - entry["occurred_t_s"]
     wall_apart_s = entry["acknowledged_wall"] - entry["occurred_wall"]
     assert t_apart_s >= later["countdown"]["t_s"] - raised["occurred_t_s"]
-    assert t_apart_s == pytest.approx(wall_apart_s * RATE, rel=0.1)
+    # T ran at the rate in effect: at most the requested RATE, at least real time (the rate
+    # governor lowers it while the loop lags, never below 1 for a count asked to run faster).
+    assert wall_apart_s - 0.05 <= t_apart_s <= wall_apart_s * RATE * 1.1 + 0.05
     assert entry["acknowledged"] - entry["occurred"] == pytest.approx(t_apart_s, abs=0.01)
     assert entry["acknowledged_by"] == "so"
     # Journal rows carry the count's T at their time as well.
