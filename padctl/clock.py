@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import mmap
 import os
@@ -206,19 +207,16 @@ class _SharedAnchor:
         _SHARED.pack_into(self._view, 0, self._sequence, anchor_wall_s, anchor_clock_s, rate)
 
     def read(self) -> tuple[float, float, float]:
-        """The anchor as last written whole. While the owner is between its two writes (it
-        may be descheduled right there), the reader waits for it off the CPU: a reader that
-        spun held the simulator's whole loop still (434 ms in a suite run), and as the
-        simulator runs ahead of padctl (`simulators.remote`), its spin kept the owner it
-        waited for off the CPU."""
-        tries = 0
-        while True:
+        """The anchor as last written whole. While the owner is between its two writes, the
+        reader waits off the CPU: a spin held the simulator's loop still (434 ms) and, at
+        its better priority, kept the owner it waited for off the CPU."""
+        for tries in itertools.count():
             sequence, anchor_wall_s, anchor_clock_s, rate = _SHARED.unpack_from(self._view, 0)
             if sequence % 2 == 0 and _SHARED.unpack_from(self._view, 0)[0] == sequence:
                 return anchor_wall_s, anchor_clock_s, rate
-            tries += 1
-            if tries > _SPIN_TRIES:
+            if tries >= _SPIN_TRIES:
                 time.sleep(_YIELD_WALL_S)
+        raise AssertionError("unreachable")
 
     def write_lag(self, lag_wall_s: float) -> None:
         _LAG.pack_into(self._view, _SHARED.size, lag_wall_s)  # one aligned double
